@@ -1,0 +1,52 @@
+# crm_analytics: two commands for users.
+#   make demo   build the demo warehouse (venv, deps, demo data, dbt build)
+#   make test   run every test (lint, dbt build + dbt tests, pytest)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_CUSTOMERS ?= 5000
+DEMO_SEED ?= 42
+DEMO_DIR ?= data/demo
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export CRM_RAW_DIR ?= $(DEMO_DIR)/raw
+export CRM_DUCKDB_PATH ?= warehouse/crm.duckdb
+
+.PHONY: demo test lint pytest install data build clean
+
+demo: install data build
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+# Demo data: regenerated when the generator or its settings change.
+data: $(DEMO_DIR)/.generated-$(DEMO_CUSTOMERS)-$(DEMO_SEED)
+
+$(DEMO_DIR)/.generated-$(DEMO_CUSTOMERS)-$(DEMO_SEED): $(VENV)/.installed $(wildcard src/crm_analytics/generate/*.py)
+	rm -rf $(DEMO_DIR)
+	$(BIN)/python -m crm_analytics.generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(DEMO_DIR)
+	@touch $@
+
+build: install
+	@mkdir -p $(dir $(CRM_DUCKDB_PATH))
+	$(BIN)/dbt build
+	@echo "Warehouse ready: $(CRM_DUCKDB_PATH)"
+
+lint: install
+	$(BIN)/ruff check src tests python_models
+	$(BIN)/ruff format --check src tests python_models
+	CRM_TARGET=lint $(BIN)/sqlfluff lint models macros tests
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint pytest
+
+clean:
+	rm -rf target logs warehouse $(DEMO_DIR)

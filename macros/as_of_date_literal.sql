@@ -1,0 +1,18 @@
+{#- The `as_of_date` variable as a SQL date literal, or `null::date` when it
+    is empty (then int_as_of_date falls back to the latest order date).
+    Stops with a clear message when the value is not a YYYY-MM-DD date. -#}
+{% macro as_of_date_literal() -%}
+    {%- set value = var('as_of_date', '') | string | trim -%}
+    {%- if value in ('', 'none', 'None', 'null') -%}
+        null::date
+    {%- else -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', value) -%}
+            {{ exceptions.raise_compiler_error(
+                "Variable as_of_date must be a date written YYYY-MM-DD, got '"
+                ~ value ~ "'."
+            ) }}
+        {%- endif -%}
+        {%- set parsed = modules.datetime.datetime.strptime(value, '%Y-%m-%d') -%}
+        date '{{ parsed.strftime('%Y-%m-%d') }}'
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,22 @@
+{#- The one parser for every timestamp and date column of the raw files.
+    Accepts ISO 8601 (with or without `T`, seconds, `Z` or a UTC offset,
+    converted to UTC) and the day-first formats DD/MM/YYYY, DD.MM.YYYY,
+    YYYY/MM/DD, YYYYMMDD and `Month D, YYYY`, each with or without a time.
+    Anything else (or an impossible date) gives null. -#}
+{% macro parse_timestamp(column) -%}
+    coalesce(
+        try_cast(
+            try_cast(trim({{ column }}) as timestamptz) at time zone 'UTC'
+            as timestamp
+        ),
+        try_strptime(
+            trim({{ column }}),
+            [
+                '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y',
+                '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
+                '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M', '%d.%m.%Y',
+                '%Y%m%d', '%B %d, %Y'
+            ]
+        )
+    )
+{%- endmacro %}

@@ -1,0 +1,46 @@
+with
+
+source as (
+
+    select * from {{ source('shop', 'order_lines') }}
+
+),
+
+standardised as (
+
+    select
+        _row_number as source_row_number,
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('product_id') }} as product_id,
+        try_cast(trim(line_number) as integer) as line_number,
+        try_cast(trim(quantity) as integer) as quantity,
+        {{ parse_money('unit_price') }} as unit_price,
+        coalesce({{ parse_money('line_discount') }}, 0) as line_discount,
+        {{ clean_text('line_number') }} is null
+        or {{ clean_text('quantity') }} is null
+        or {{ clean_text('unit_price') }} is null as is_number_missing
+
+    from source
+
+),
+
+flagged as (
+
+    select
+        *,
+        case
+            when order_id is null or product_id is null or is_number_missing
+                then 'missing_required_field'
+            when line_number is null then 'invalid_number'
+            when quantity is null or quantity <= 0 then 'invalid_quantity'
+            when unit_price is null or unit_price <= 0 then 'invalid_price'
+            when
+                line_discount < 0
+                or line_discount > quantity * unit_price
+                then 'invalid_price'
+        end as dq_reason
+    from standardised
+
+)
+
+select * from flagged

@@ -1,0 +1,54 @@
+with
+
+source as (
+
+    select * from {{ source('shop', 'orders') }}
+
+),
+
+standardised as (
+
+    select
+        _row_number as source_row_number,
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('account_id') }} as account_id,
+        case lower(trim(status))
+            when 'canceled' then 'cancelled'
+            else lower(trim(status))
+        end as order_status,
+        lower(trim(channel)) as channel,
+        coalesce({{ parse_money('discount_amount') }}, 0) as discount_amount,
+        coalesce({{ parse_money('shipping_amount') }}, 0) as shipping_amount,
+        {{ parse_timestamp('ordered_at') }} as ordered_at,
+        {{ parse_timestamp('updated_at') }} as updated_at,
+        {{ clean_text('ordered_at') }} is null as is_ordered_at_missing
+
+    from source
+
+),
+
+flagged as (
+
+    select
+        *,
+        case
+            when
+                order_id is null
+                or account_id is null
+                or is_ordered_at_missing
+                then 'missing_required_field'
+            when ordered_at is null then 'invalid_timestamp'
+            when ordered_at > {{ max_valid_timestamp() }}
+                then 'future_timestamp'
+            when
+                order_status not in ('completed', 'cancelled', 'returned')
+                or order_status is null
+                then 'invalid_status'
+            when discount_amount < 0 or shipping_amount < 0
+                then 'invalid_price'
+        end as dq_reason
+    from standardised
+
+)
+
+select * from flagged

@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('shop', 'products') }}
+
+),
+
+standardised as (
+
+    select
+        _row_number as source_row_number,
+        {{ clean_text('product_id') }} as product_id,
+        {{ clean_text('product_name') }} as product_name,
+        lower({{ clean_text('category') }}) as category,
+        lower({{ clean_text('subcategory') }}) as subcategory,
+        {{ clean_text('brand') }} as brand,
+        {{ parse_money('list_price') }} as list_price,
+        {{ parse_money('unit_cost') }} as unit_cost
+
+    from source
+
+),
+
+flagged as (
+
+    select
+        *,
+        case
+            when product_id is null then 'missing_required_field'
+            when list_price < 0 or unit_cost < 0 then 'invalid_price'
+        end as dq_reason
+    from standardised
+
+)
+
+select * from flagged

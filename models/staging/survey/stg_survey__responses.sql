@@ -1,0 +1,74 @@
+with
+
+source as (
+
+    select * from {{ source('survey', 'survey_responses') }}
+
+),
+
+standardised as (
+
+    select
+        _row_number as source_row_number,
+        {{ clean_text('response_id') }} as response_id,
+        {{ clean_text('contact_id') }} as contact_id,
+        {{ clean_text('comment') }} as response_comment,
+        try_cast(trim(nps_score) as integer) as nps_score,
+        try_cast(trim(sat_product) as integer) as sat_product,
+        try_cast(trim(sat_delivery) as integer) as sat_delivery,
+        try_cast(trim(sat_service) as integer) as sat_service,
+        try_cast(trim(sat_value) as integer) as sat_value,
+        {{ parse_timestamp('responded_at') }} as responded_at,
+        {{ clean_text('responded_at') }} is null as is_responded_at_missing,
+        (
+            {{ clean_text('nps_score') }} is not null
+            and try_cast(trim(nps_score) as integer) is null
+        )
+        or (
+            {{ clean_text('sat_product') }} is not null
+            and try_cast(trim(sat_product) as integer) is null
+        )
+        or (
+            {{ clean_text('sat_delivery') }} is not null
+            and try_cast(trim(sat_delivery) as integer) is null
+        )
+        or (
+            {{ clean_text('sat_service') }} is not null
+            and try_cast(trim(sat_service) as integer) is null
+        )
+        or (
+            {{ clean_text('sat_value') }} is not null
+            and try_cast(trim(sat_value) as integer) is null
+        ) as has_unreadable_score
+
+    from source
+
+),
+
+flagged as (
+
+    select
+        *,
+        case
+            when
+                response_id is null
+                or contact_id is null
+                or is_responded_at_missing
+                then 'missing_required_field'
+            when responded_at is null then 'invalid_timestamp'
+            when responded_at > {{ max_valid_timestamp() }}
+                then 'future_timestamp'
+            when
+                has_unreadable_score
+                or nps_score not between 0 and 10
+                or sat_product not between 1 and 5
+                or sat_delivery not between 1 and 5
+                or sat_service not between 1 and 5
+                or sat_value not between 1 and 5
+                then 'score_out_of_range'
+        end as dq_reason
+    from standardised
+
+)
+
+select * from flagged

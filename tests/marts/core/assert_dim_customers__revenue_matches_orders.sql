@@ -1,0 +1,43 @@
+{#- Customer lifetime revenue equals the sum over fct_orders, and the
+    warehouse total equals the total of the kept orders up to as_of_date. -#}
+with
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+order_totals as (
+
+    select
+        sum(net_revenue) as sum_net_revenue,
+        sum(gross_revenue) as sum_gross_revenue,
+        count(*) as count_orders
+    from orders
+
+),
+
+customer_totals as (
+
+    select
+        sum(lifetime_net_revenue) as sum_net_revenue,
+        sum(lifetime_gross_revenue) as sum_gross_revenue,
+        sum(count_orders) as count_orders
+    from customers
+
+)
+
+select *
+from order_totals
+cross join customer_totals
+where
+    order_totals.sum_net_revenue <> customer_totals.sum_net_revenue
+    or order_totals.sum_gross_revenue <> customer_totals.sum_gross_revenue
+    or order_totals.count_orders <> customer_totals.count_orders
