@@ -11,6 +11,8 @@
     {%- if not execute or flags.WHICH not in ('build', 'run', 'seed', 'test') -%}
         {{ return('') }}
     {%- endif -%}
+    {#- Fail fast on a bad as_of_date, before anything is loaded. -#}
+    {%- do as_of_date_literal() -%}
     {%- set raw_dir = (var('raw_dir') | string).rstrip('/') -%}
     {%- set dir_sql = raw_dir | replace("'", "''") -%}
     {%- set found = run_query(

@@ -49,9 +49,7 @@ def _rule_keys(records: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     return key
 
 
-def resolve_identities(
-    records: pd.DataFrame, max_group_size: int = 8
-) -> pd.DataFrame:
+def resolve_identities(records: pd.DataFrame, max_group_size: int = 8) -> pd.DataFrame:
     """Map every source record to a resolved customer.
 
     Args:
@@ -75,9 +73,7 @@ def resolve_identities(
     if records["record_key"].duplicated().any():
         raise ValueError("record_key must be unique")
 
-    records = records.sort_values("record_key", kind="stable").reset_index(
-        drop=True
-    )
+    records = records.sort_values("record_key", kind="stable").reset_index(drop=True)
     n = len(records)
     positions = np.arange(n)
     sources: list[np.ndarray] = []

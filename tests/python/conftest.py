@@ -1,0 +1,90 @@
+"""Shared helpers: generate data and run dbt against it in a temp directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from crm_analytics.contract import PROJECT_DIR
+
+BIN_DIR = Path(sys.executable).parent
+
+
+@dataclass
+class Warehouse:
+    """A dbt build's DuckDB file and what produced it."""
+
+    path: Path
+    data_dir: Path
+    result: subprocess.CompletedProcess
+
+    def query(self, sql: str) -> pd.DataFrame:
+        with duckdb.connect(str(self.path), read_only=True) as connection:
+            return connection.sql(sql).df()
+
+
+def generate(out: Path, *args: str) -> Path:
+    """Run the demo generator into ``out``; returns ``out``."""
+    subprocess.run(
+        [sys.executable, "-m", "crm_analytics.generate", "--out", str(out), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out
+
+
+def run_dbt(
+    command: list[str], raw_dir: Path, db_path: Path, work_dir: Path
+) -> subprocess.CompletedProcess:
+    """Run dbt in the project against ``raw_dir``, writing ``db_path``."""
+    env = {
+        **os.environ,
+        "CRM_RAW_DIR": str(raw_dir),
+        "CRM_DUCKDB_PATH": str(db_path),
+        "CRM_DUCKDB_TEMP": str(work_dir / "duckdb_tmp"),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "CRM_TARGET": "dev",
+    }
+    return subprocess.run(
+        [
+            str(BIN_DIR / "dbt"),
+            *command,
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+def build(data_dir: Path, work_dir: Path, *extra: str) -> Warehouse:
+    """``dbt build`` on ``data_dir/raw``; fails the test with dbt's output."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    db_path = work_dir / "warehouse.duckdb"
+    result = run_dbt(["build", *extra], data_dir / "raw", db_path, work_dir)
+    if result.returncode != 0:
+        pytest.fail(
+            f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+        )
+    return Warehouse(db_path, data_dir, result)
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """A small generated data set with planted truth, built end to end."""
+    root = tmp_path_factory.mktemp("demo")
+    data_dir = generate(root / "data", "--customers", "1500", "--seed", "7")
+    return build(data_dir, root / "build")

@@ -1,0 +1,275 @@
+"""End to end: generate data with planted truth, run `dbt build` (models, dbt
+data tests and unit tests), then check the warehouse against the truth."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from math import comb
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import Warehouse, build, generate, run_dbt
+
+pytestmark = pytest.mark.e2e
+
+RAW_TABLES = [
+    "crm_contacts",
+    "shop_accounts",
+    "orders",
+    "order_lines",
+    "products",
+    "tickets",
+    "survey_responses",
+    "web_events",
+    "email_events",
+]
+
+
+def pair_count(sizes: pd.Series) -> int:
+    return int(sum(comb(int(n), 2) for n in sizes))
+
+
+def identity_scores(warehouse: Warehouse) -> tuple[float, float]:
+    """Pairwise precision and recall of the identity map against the truth."""
+    resolved = warehouse.query(
+        "select source_system, source_customer_id as source_id, customer_id "
+        "from intermediate.int_customer_identity_map"
+    )
+    truth = pd.read_csv(warehouse.data_dir / "truth" / "source_records.csv", dtype=str)
+    joined = resolved.merge(truth, on=["source_system", "source_id"], how="inner")
+    assert len(joined) == len(resolved), "every resolved record has a true person"
+    true_positives = pair_count(joined.groupby(["customer_id", "person_id"]).size())
+    predicted = pair_count(joined.groupby("customer_id").size())
+    actual = pair_count(joined.groupby("person_id").size())
+    return true_positives / predicted, true_positives / actual
+
+
+def test_identity_resolution_precision_and_recall(demo_warehouse: Warehouse):
+    precision, recall = identity_scores(demo_warehouse)
+    print(f"identity precision={precision:.4f} recall={recall:.4f}")
+    assert precision >= 0.99
+    assert recall >= 0.97
+
+
+def test_every_raw_row_is_reconciled_against_the_file(demo_warehouse: Warehouse):
+    reconciliation = demo_warehouse.query(
+        "select * from marts.dq_row_reconciliation"
+    ).set_index("source_table")
+    for table in RAW_TABLES:
+        with open(
+            demo_warehouse.data_dir / "raw" / f"{table}.csv",
+            newline="",
+            encoding="utf-8",
+        ) as handle:
+            rows_in_file = sum(1 for _ in csv.reader(handle)) - 1
+        row = reconciliation.loc[table]
+        assert row["count_rows_in"] == rows_in_file, table
+        assert (
+            row["count_kept"] + row["count_merged"] + row["count_quarantined"]
+            == rows_in_file
+        ), table
+
+
+def test_planted_defects_get_their_planted_fate(demo_warehouse: Warehouse):
+    defects = pd.read_csv(demo_warehouse.data_dir / "truth" / "defects.csv", dtype=str)
+    quarantined = demo_warehouse.query(
+        "select source_table, source_row_number, dq_reason "
+        "from marts.dq_quarantined_rows"
+    )
+    quarantined["source_row_number"] = quarantined["source_row_number"].astype(str)
+    planted = defects[defects["expected_status"] == "quarantined"]
+    merged_view = planted.merge(
+        quarantined,
+        left_on=["table_name", "row_number"],
+        right_on=["source_table", "source_row_number"],
+        how="left",
+    )
+    missed = merged_view[merged_view["dq_reason"] != merged_view["expected_reason"]]
+    assert missed.empty, (
+        missed[
+            ["table_name", "row_number", "defect_kind", "expected_reason", "dq_reason"]
+        ]
+        .head(20)
+        .to_string()
+    )
+
+    # Nothing else is quarantined but lines whose order was quarantined.
+    planted_keys = set(zip(planted["table_name"], planted["row_number"], strict=True))
+    unplanted = quarantined[
+        [
+            (table, row) not in planted_keys
+            for table, row in zip(
+                quarantined["source_table"],
+                quarantined["source_row_number"],
+                strict=True,
+            )
+        ]
+    ]
+    assert set(unplanted["dq_reason"]) <= {"parent_quarantined"}, unplanted.head(
+        20
+    ).to_string()
+
+
+def test_planted_duplicates_are_merged(demo_warehouse: Warehouse):
+    defects = pd.read_csv(demo_warehouse.data_dir / "truth" / "defects.csv", dtype=str)
+    planted = defects[defects["expected_status"] == "merged"]
+    quarantined = demo_warehouse.query(
+        "select source_table as table_name, "
+        "cast(source_row_number as varchar) as row_number, dq_reason "
+        "from marts.dq_quarantined_rows"
+    )
+    # A duplicate whose parent order was quarantined is quarantined with it.
+    planted = planted.merge(quarantined, on=["table_name", "row_number"], how="left")
+    assert set(planted["dq_reason"].dropna()) <= {"parent_quarantined"}
+    expected = planted[planted["dq_reason"].isna()].groupby("table_name").size()
+    reconciliation = demo_warehouse.query(
+        "select source_table, count_merged from marts.dq_row_reconciliation"
+    ).set_index("source_table")["count_merged"]
+    for table in RAW_TABLES:
+        assert reconciliation[table] == expected.get(table, 0), table
+
+
+def test_customers_match_the_planted_people(demo_warehouse: Warehouse):
+    persons = pd.read_csv(demo_warehouse.data_dir / "truth" / "persons.csv")
+    customers = demo_warehouse.query(
+        "select count(*) as n, count(*) filter (where is_buyer) as buyers "
+        "from marts.dim_customers"
+    ).iloc[0]
+    # Identity resolution may leave a few people split (recall < 1) and
+    # customers who sign up after as_of_date are not counted.
+    assert 0.9 * len(persons) <= customers["n"] <= 1.03 * len(persons)
+    assert customers["buyers"] > 0.5 * len(persons)
+
+
+def test_order_lines_add_up_to_their_orders(demo_warehouse: Warehouse):
+    mismatches = demo_warehouse.query(
+        """
+        with item_totals as (
+            select
+                order_id,
+                count(*) as count_lines,
+                sum(gross_line_amount) as lines_amount,
+                sum(line_discount) as line_discount_amount
+            from marts.fct_order_items
+            group by 1
+        )
+        select orders.order_id
+        from marts.fct_orders as orders
+        left join item_totals on orders.order_id = item_totals.order_id
+        where orders.source_system = 'shop'
+            and (
+                orders.count_lines <> coalesce(item_totals.count_lines, 0)
+                or orders.lines_amount <> coalesce(item_totals.lines_amount, 0)
+                or orders.line_discount_amount
+                    <> coalesce(item_totals.line_discount_amount, 0)
+            )
+        """
+    )
+    assert mismatches.empty, mismatches.head().to_string()
+    after_as_of = demo_warehouse.query(
+        "select count(*) as n from marts.fct_orders, intermediate.int_as_of_date "
+        "where order_date > as_of_date"
+    )
+    assert after_as_of["n"][0] == 0
+
+
+def test_as_of_date_rebuilds_the_past(demo_warehouse: Warehouse, tmp_path: Path):
+    db_copy = tmp_path / "past.duckdb"
+    shutil.copy(demo_warehouse.path, db_copy)
+    result = run_dbt(
+        [
+            "run",
+            "--select",
+            "int_as_of_date+",
+            "--vars",
+            "{as_of_date: '2024-06-30'}",
+        ],
+        demo_warehouse.data_dir / "raw",
+        db_copy,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    past = Warehouse(db_copy, demo_warehouse.data_dir, result)
+    full_orders = demo_warehouse.query(
+        "select customer_id, count(*) as n, sum(net_revenue) as net "
+        "from marts.fct_orders where order_date <= date '2024-06-30' group by 1"
+    ).set_index("customer_id")
+    past_customers = past.query(
+        "select customer_id, count_orders, lifetime_net_revenue, as_of_date "
+        "from marts.dim_customers where count_orders > 0"
+    ).set_index("customer_id")
+    assert (past_customers["as_of_date"].astype(str) == "2024-06-30").all()
+    assert past.query("select max(order_date) as d from marts.fct_orders")["d"][
+        0
+    ] <= pd.Timestamp("2024-06-30")
+    joined = full_orders.join(past_customers, how="outer")
+    assert (joined["n"] == joined["count_orders"]).all()
+    assert (
+        joined["net"].astype(float) - joined["lifetime_net_revenue"].astype(float)
+    ).abs().max() < 0.005
+
+
+def test_transactions_only_input_builds(tmp_path: Path):
+    data_dir = generate(
+        tmp_path / "data", "--customers", "300", "--seed", "3", "--transactions-only"
+    )
+    assert [p.name for p in (data_dir / "raw").iterdir()] == ["transactions.csv"]
+    warehouse = build(data_dir, tmp_path / "build")
+    file_rows = pd.read_csv(data_dir / "raw" / "transactions.csv", dtype=str)
+    summary = warehouse.query(
+        """
+        select
+            (select count(*) from marts.dim_customers) as customers,
+            (select sum(gross_revenue) from marts.fct_orders) as revenue,
+            (select count(*) from marts.fct_orders) as orders,
+            (select count(*) from marts.dim_products) as products,
+            (select count(*) from marts.fct_order_items) as items
+        """
+    ).iloc[0]
+    assert summary["customers"] == file_rows["customer_id"].nunique()
+    assert summary["products"] == 0
+    assert summary["items"] == 0
+    amounts = file_rows["amount"].astype(float)
+    assert float(summary["revenue"]) == pytest.approx(
+        amounts[amounts > 0].sum(), abs=0.01
+    )
+
+
+def write_csv(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("files", "extra", "message"),
+    [
+        (
+            {"transactions.csv": "customer_id,amount\nA,1\n"},
+            [],
+            "lacks required column(s) transacted_at",
+        ),
+        ({}, [], "holds no files"),
+        (
+            {"products.csv": "product_id\nP1\n"},
+            [],
+            "No purchase data",
+        ),
+        (
+            {"transactions.csv": "customer_id,transacted_at,amount\nA,2024-01-01,1\n"},
+            ["--vars", "{as_of_date: 'last tuesday'}"],
+            "as_of_date must be a date written YYYY-MM-DD",
+        ),
+    ],
+)
+def test_bad_input_stops_with_a_clear_message(
+    tmp_path: Path, files: dict[str, str], extra: list[str], message: str
+):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name, text in files.items():
+        write_csv(raw / name, text)
+    result = run_dbt(["build", *extra], raw, tmp_path / "w.duckdb", tmp_path)
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout[-3000:]
