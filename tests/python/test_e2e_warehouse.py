@@ -12,19 +12,11 @@ import pandas as pd
 import pytest
 from conftest import Warehouse, build, generate, run_dbt
 
+from crm_analytics.contract import load_contract
+
 pytestmark = pytest.mark.e2e
 
-RAW_TABLES = [
-    "crm_contacts",
-    "shop_accounts",
-    "orders",
-    "order_lines",
-    "products",
-    "tickets",
-    "survey_responses",
-    "web_events",
-    "email_events",
-]
+RAW_TABLES = [t.name for t in load_contract() if t.name != "transactions"]
 
 
 def pair_count(sizes: pd.Series) -> int:

@@ -1,4 +1,4 @@
-{#- Every raw shop account row with its fate (see int_crm_contacts_validated). -#}
+{#- Every raw shop account row with its fate (as for CRM contacts). -#}
 with
 
 accounts as (

@@ -105,7 +105,7 @@ transaction_records as (
         min(transacted_at) as signed_up_at,
         max(transacted_at) as updated_at
     from transactions
-    group by customer_source_id
+    group by 1, 2
 
 ),
 

@@ -114,7 +114,8 @@ transaction_orders as (
     inner join identity_map
         on
             identity_map.source_system = 'transactions'
-            and transactions.customer_source_id = identity_map.source_customer_id
+            and transactions.customer_source_id
+            = identity_map.source_customer_id
     group by 1, 2
 
 ),

@@ -27,7 +27,8 @@ flagged as (
     select
         *,
         case
-            when event_id is null or event_type is null or is_occurred_at_missing
+            when
+                event_id is null or event_type is null or is_occurred_at_missing
                 then 'missing_required_field'
             when occurred_at is null then 'invalid_timestamp'
             when occurred_at > {{ max_valid_timestamp() }}

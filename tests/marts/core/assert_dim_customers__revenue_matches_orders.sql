@@ -34,7 +34,13 @@ customer_totals as (
 
 )
 
-select *
+select
+    order_totals.sum_net_revenue as order_net_revenue,
+    customer_totals.sum_net_revenue as customer_net_revenue,
+    order_totals.sum_gross_revenue as order_gross_revenue,
+    customer_totals.sum_gross_revenue as customer_gross_revenue,
+    order_totals.count_orders as count_order_rows,
+    customer_totals.count_orders as count_customer_orders
 from order_totals
 cross join customer_totals
 where
