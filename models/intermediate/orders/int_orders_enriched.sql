@@ -97,8 +97,8 @@ transaction_orders as (
         identity_map.customer_id,
         'transactions' as source_system,
         case
-            when sum(transactions.amount) > 0 then 'completed'
-            else 'returned'
+            when sum(transactions.amount) < 0 then 'returned'
+            else 'completed'
         end as order_status,
         null as channel,
         0 as count_lines,

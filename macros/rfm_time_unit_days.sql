@@ -1,0 +1,14 @@
+{#- Days in one RFM time unit: var rfm_time_unit is 'day' (1) or 'week' (7).
+    recency and T are day differences divided by this, like lifetimes'
+    freq_multiplier. -#}
+{% macro rfm_time_unit_days() -%}
+    {%- set unit = var('rfm_time_unit') | string | trim | lower -%}
+    {%- set days = {'day': 1, 'week': 7} -%}
+    {%- if unit not in days -%}
+        {{ exceptions.raise_compiler_error(
+            "Variable rfm_time_unit must be 'day' or 'week', got '"
+            ~ unit ~ "'."
+        ) }}
+    {%- endif -%}
+    {{ days[unit] }}
+{%- endmacro %}
