@@ -3,8 +3,10 @@
     the one of the first position of their block, so equal customers never
     get different scores and the result does not depend on row order. -#}
 {% macro quintile_score(order_by) -%}
-    least(
-        5,
-        1 + floor(5 * percent_rank() over (order by {{ order_by }}))
-    )::integer
+    cast(
+        least(
+            5,
+            1 + floor(5 * percent_rank() over (order by {{ order_by }}))
+        ) as integer
+    )
 {%- endmacro %}

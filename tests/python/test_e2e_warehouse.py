@@ -265,3 +265,24 @@ def test_bad_input_stops_with_a_clear_message(
     result = run_dbt(["build", *extra], raw, tmp_path / "w.duckdb", tmp_path)
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-3000:]
+
+
+def test_planted_bundles_lead_the_associations_by_lift(demo_warehouse: Warehouse):
+    bundles = pd.read_csv(demo_warehouse.data_dir / "truth" / "bundles.csv")
+    rules = demo_warehouse.query(
+        "select antecedents, consequents, confidence, lift, "
+        "rank() over (order by lift desc) as lift_rank "
+        "from marts.fct_product_associations where association_level = 'product'"
+    )
+    found = bundles.merge(
+        rules,
+        left_on=["antecedent_product_id", "consequent_product_id"],
+        right_on=["antecedents", "consequents"],
+        how="left",
+    )
+    # Both directions of each planted pair share a lift: the planted pairs
+    # should fill the top 2 x len(bundles) places.
+    assert (found["lift_rank"] <= 2 * len(bundles)).all(), found.to_string()
+    assert (
+        (found["confidence"] - found["p_consequent_given_antecedent"]).abs() < 0.15
+    ).all(), found.to_string()
