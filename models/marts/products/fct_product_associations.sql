@@ -159,10 +159,10 @@ metrics as (
 
 ),
 
-{#- Rounded to 10 decimals: exact to the eye and in tests, free of float
-    noise such as 0.7499999999999999. #}
 rounded as (
 
+    {#- Rounded to 10 decimals: exact to the eye and in tests, free of
+        float noise such as 0.7499999999999999. #}
     select
         association_id,
         association_level,
@@ -170,13 +170,17 @@ rounded as (
         consequents,
         count_baskets,
         count_pair_baskets,
-        {%- for metric in [
-            'antecedent_support', 'consequent_support', 'support',
-            'confidence', 'lift', 'leverage', 'conviction', 'zhangs_metric',
-            'jaccard', 'certainty', 'kulczynski'
-        ] %}
-            round({{ metric }}, 10) as {{ metric }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        round(antecedent_support, 10) as antecedent_support,
+        round(consequent_support, 10) as consequent_support,
+        round(support, 10) as support,
+        round(confidence, 10) as confidence,
+        round(lift, 10) as lift,
+        round(leverage, 10) as leverage,
+        round(conviction, 10) as conviction,
+        round(zhangs_metric, 10) as zhangs_metric,
+        round(jaccard, 10) as jaccard,
+        round(certainty, 10) as certainty,
+        round(kulczynski, 10) as kulczynski
     from metrics
 
 )
