@@ -1,0 +1,117 @@
+{#- One row per customer in dim_customers: historical value up to
+    as_of_date and a value tier among buyers. -#}
+with
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+order_value as (
+
+    select
+        customer_id,
+        count(*) filter (where is_completed) as count_completed_orders,
+        sum(gross_revenue) as lifetime_gross_revenue,
+        sum(net_revenue) as lifetime_net_revenue,
+        coalesce(sum(gross_revenue) filter (where is_returned), 0)
+            as lifetime_returned_revenue,
+        coalesce(sum(gross_revenue) filter (where is_cancelled), 0)
+            as lifetime_cancelled_revenue,
+        sum(cost_of_goods) filter (where is_completed)
+            as lifetime_cost_of_goods,
+        sum(net_revenue - cost_of_goods) filter (where is_completed)
+            as lifetime_gross_margin
+    from orders
+    group by 1
+
+),
+
+joined as (
+
+    select
+        customers.customer_id,
+        coalesce(order_value.count_completed_orders, 0)
+            as count_completed_orders,
+        coalesce(order_value.lifetime_gross_revenue, 0)
+            as lifetime_gross_revenue,
+        coalesce(order_value.lifetime_net_revenue, 0) as lifetime_net_revenue,
+        coalesce(order_value.lifetime_returned_revenue, 0)
+            as lifetime_returned_revenue,
+        coalesce(order_value.lifetime_cancelled_revenue, 0)
+            as lifetime_cancelled_revenue,
+        order_value.lifetime_cost_of_goods,
+        order_value.lifetime_gross_margin,
+        coalesce(order_value.count_completed_orders, 0) > 0 as is_buyer
+    from customers
+    left join order_value
+        on customers.customer_id = order_value.customer_id
+
+),
+
+ranked as (
+
+    select
+        *,
+        case
+            when is_buyer
+                then cume_dist() over (
+                    partition by is_buyer order by lifetime_net_revenue desc
+                )
+        end as pct_buyers_at_or_above
+    from joined
+
+),
+
+final as (
+
+    select
+        customer_id,
+        case
+            when not is_buyer then 'no purchase'
+            when pct_buyers_at_or_above <= 0.01 then 'top 1%'
+            when pct_buyers_at_or_above <= 0.05 then 'top 5%'
+            when pct_buyers_at_or_above <= 0.20 then 'top 20%'
+            else 'other buyers'
+        end as value_tier,
+        count_completed_orders,
+        cast(lifetime_gross_revenue as decimal(18, 2))
+            as lifetime_gross_revenue,
+        cast(lifetime_net_revenue as decimal(18, 2)) as lifetime_net_revenue,
+        cast(lifetime_returned_revenue as decimal(18, 2))
+            as lifetime_returned_revenue,
+        cast(lifetime_cancelled_revenue as decimal(18, 2))
+            as lifetime_cancelled_revenue,
+        cast(lifetime_cost_of_goods as decimal(18, 2))
+            as lifetime_cost_of_goods,
+        cast(lifetime_gross_margin as decimal(18, 2)) as lifetime_gross_margin,
+        case
+            when lifetime_net_revenue > 0
+                then round(lifetime_gross_margin / lifetime_net_revenue, 4)
+        end as pct_gross_margin,
+        case
+            when count_completed_orders > 0
+                then
+                    cast(
+                        lifetime_net_revenue / count_completed_orders
+                        as decimal(18, 2)
+                    )
+        end as avg_order_value,
+        round(
+            lifetime_net_revenue / nullif(sum(lifetime_net_revenue) over (), 0),
+            6
+        ) as pct_of_total_net_revenue,
+        pct_buyers_at_or_above,
+        is_buyer
+    from ranked
+
+)
+
+select * from final
