@@ -1,0 +1,188 @@
+{#- One row per month from the first order month to as_of_date's month:
+    the headline KPIs. -#}
+with
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+nps_monthly as (
+
+    select * from {{ ref('fct_nps_monthly') }}
+
+),
+
+tickets as (
+
+    select * from {{ ref('fct_support_tickets') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+months as (
+
+    select
+        cast(
+            unnest(
+                generate_series(
+                    min(date_trunc('month', orders.order_date)),
+                    max(date_trunc('month', as_of.as_of_date)),
+                    interval 1 month
+                )
+            ) as date
+        ) as kpi_month
+    from orders
+    cross join as_of
+
+),
+
+first_purchases as (
+
+    select
+        customer_id,
+        cast(date_trunc('month', min(order_date)) as date) as first_month
+    from orders
+    where is_completed
+    group by 1
+
+),
+
+order_kpis as (
+
+    select
+        cast(date_trunc('month', orders.order_date) as date) as kpi_month,
+        count(*) as count_orders,
+        count(*) filter (where orders.is_completed) as count_completed_orders,
+        sum(orders.gross_revenue) as sum_gross_revenue,
+        sum(orders.net_revenue) as sum_net_revenue,
+        count(distinct orders.customer_id) filter (
+            where orders.is_completed
+        ) as count_active_customers
+    from orders
+    group by 1
+
+),
+
+new_customers as (
+
+    select
+        first_month as kpi_month,
+        count(*) as count_new_customers
+    from first_purchases
+    group by 1
+
+),
+
+{#- A churn event: var churn_inactivity_days pass after a purchase day with
+    no next purchase in between; dated at purchase + that many days. #}
+
+purchase_days as (
+
+    select distinct
+        customer_id,
+        order_date
+    from orders
+    where is_completed
+
+),
+
+purchase_gaps as (
+
+    select
+        customer_id,
+        order_date,
+        lead(order_date) over (
+            partition by customer_id order by order_date
+        ) as next_order_date
+    from purchase_days
+
+),
+
+churn_events as (
+
+    select
+        cast(
+            date_trunc(
+                'month',
+                purchase_gaps.order_date
+                + {{ var('churn_inactivity_days') }}
+            ) as date
+        ) as kpi_month,
+        count(*) as count_churned_customers
+    from purchase_gaps
+    cross join as_of
+    where
+        purchase_gaps.order_date + {{ var('churn_inactivity_days') }}
+        <= as_of.as_of_date
+        and (
+            purchase_gaps.next_order_date is null
+            or purchase_gaps.next_order_date
+            > purchase_gaps.order_date + {{ var('churn_inactivity_days') }}
+        )
+    group by 1
+
+),
+
+ticket_kpis as (
+
+    select
+        cast(date_trunc('month', opened_date) as date) as kpi_month,
+        count(*) as count_tickets_opened
+    from tickets
+    group by 1
+
+),
+
+final as (
+
+    select
+        months.kpi_month,
+        coalesce(order_kpis.count_orders, 0) as count_orders,
+        coalesce(order_kpis.count_completed_orders, 0)
+            as count_completed_orders,
+        cast(coalesce(order_kpis.sum_gross_revenue, 0) as decimal(18, 2))
+            as sum_gross_revenue,
+        cast(coalesce(order_kpis.sum_net_revenue, 0) as decimal(18, 2))
+            as sum_net_revenue,
+        case
+            when order_kpis.count_completed_orders > 0
+                then
+                    cast(
+                        order_kpis.sum_net_revenue
+                        / order_kpis.count_completed_orders
+                        as decimal(18, 2)
+                    )
+        end as avg_order_value,
+        coalesce(order_kpis.count_active_customers, 0)
+            as count_active_customers,
+        coalesce(new_customers.count_new_customers, 0) as count_new_customers,
+        coalesce(order_kpis.count_active_customers, 0)
+        - coalesce(new_customers.count_new_customers, 0)
+            as count_returning_customers,
+        coalesce(churn_events.count_churned_customers, 0)
+            as count_churned_customers,
+        nps_monthly.nps,
+        coalesce(nps_monthly.count_responses, 0) as count_nps_responses,
+        coalesce(ticket_kpis.count_tickets_opened, 0) as count_tickets_opened
+    from months
+    left join order_kpis
+        on months.kpi_month = order_kpis.kpi_month
+    left join new_customers
+        on months.kpi_month = new_customers.kpi_month
+    left join churn_events
+        on months.kpi_month = churn_events.kpi_month
+    left join nps_monthly
+        on months.kpi_month = nps_monthly.response_month
+    left join ticket_kpis
+        on months.kpi_month = ticket_kpis.kpi_month
+
+)
+
+select * from final
