@@ -286,3 +286,41 @@ def test_planted_bundles_lead_the_associations_by_lift(demo_warehouse: Warehouse
     assert (
         (found["confidence"] - found["p_consequent_given_antecedent"]).abs() < 0.15
     ).all(), found.to_string()
+
+
+def test_planted_seasonal_buyers_are_flagged(demo_warehouse: Warehouse):
+    flags = demo_warehouse.query(
+        """
+        select seasonality.is_seasonal_buyer, identity_map.source_customer_id
+        from marts.dim_customer_seasonality as seasonality
+        inner join intermediate.int_customer_identity_map as identity_map
+            on seasonality.customer_id = identity_map.customer_id
+        where identity_map.source_system = 'shop'
+        """
+    )
+    records = pd.read_csv(
+        demo_warehouse.data_dir / "truth" / "source_records.csv", dtype=str
+    )
+    persons = pd.read_csv(
+        demo_warehouse.data_dir / "truth" / "persons.csv", dtype={"person_id": str}
+    )
+    joined = (
+        flags.merge(
+            records[records["source_system"] == "shop"],
+            left_on="source_customer_id",
+            right_on="source_id",
+        )
+        .merge(persons, on="person_id")
+        .drop_duplicates("person_id")
+    )
+    flagged = joined["is_seasonal_buyer"]
+    seasonal = joined["is_seasonal"].astype(bool)
+    precision = (flagged & seasonal).sum() / flagged.sum()
+    rate_seasonal = flagged[seasonal].mean()
+    rate_other = flagged[~seasonal].mean()
+    print(
+        f"seasonal precision={precision:.3f} flag rate seasonal={rate_seasonal:.3f} "
+        f"other={rate_other:.3f}"
+    )
+    assert precision >= 0.6
+    assert rate_seasonal >= 10 * rate_other

@@ -1,106 +1,134 @@
-{#- One row per resolved customer known on as_of_date (every person found
-    in any system, buyers or not), with profile and order history as of
-    that date. -#}
+{#- Customer 360: one row per resolved customer known on as_of_date, the
+    core profile and order history joined with every customer metric mart,
+    so one table answers most questions. -#}
 with
 
-profiles as (
+customers as (
 
-    select * from {{ ref('int_customer_profiles') }}
-
-),
-
-orders as (
-
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_customers_enriched') }}
 
 ),
 
-as_of as (
+rfm as (
 
-    select * from {{ ref('int_as_of_date') }}
+    select * from {{ ref('dim_customer_rfm') }}
 
 ),
 
-order_history as (
+loyalty as (
 
-    select
-        customer_id,
-        count(*) as count_orders,
-        count(*) filter (where is_completed) as count_completed_orders,
-        count(*) filter (where is_cancelled) as count_cancelled_orders,
-        count(*) filter (where is_returned) as count_returned_orders,
-        sum(gross_revenue) as lifetime_gross_revenue,
-        sum(net_revenue) as lifetime_net_revenue,
-        min(order_date) as first_order_date,
-        max(order_date) as last_order_date,
-        min(order_date) filter (where is_completed)
-            as first_purchase_date,
-        max(order_date) filter (where is_completed)
-            as last_purchase_date
-    from orders
-    group by 1
+    select * from {{ ref('dim_customer_loyalty') }}
+
+),
+
+customer_value as (
+
+    select * from {{ ref('dim_customer_value') }}
+
+),
+
+satisfaction as (
+
+    select * from {{ ref('dim_customer_satisfaction') }}
+
+),
+
+preferences as (
+
+    select * from {{ ref('dim_customer_preferences') }}
+
+),
+
+seasonality as (
+
+    select * from {{ ref('dim_customer_seasonality') }}
+
+),
+
+signals as (
+
+    select * from {{ ref('fct_customer_signals') }}
 
 ),
 
 final as (
 
     select
-        profiles.customer_id,
-        profiles.first_name,
-        profiles.last_name,
-        profiles.full_name,
-        profiles.email,
-        profiles.phone,
-        profiles.street_address,
-        profiles.city,
-        profiles.postal_code,
-        profiles.country_code,
-        profiles.gender,
-        profiles.income_band,
-        profiles.count_source_records,
-        coalesce(order_history.count_orders, 0) as count_orders,
-        coalesce(order_history.count_completed_orders, 0)
-            as count_completed_orders,
-        coalesce(order_history.count_cancelled_orders, 0)
-            as count_cancelled_orders,
-        coalesce(order_history.count_returned_orders, 0)
-            as count_returned_orders,
-        cast(
-            coalesce(order_history.lifetime_gross_revenue, 0)
-            as decimal(18, 2)
-        ) as lifetime_gross_revenue,
-        cast(
-            coalesce(order_history.lifetime_net_revenue, 0)
-            as decimal(18, 2)
-        ) as lifetime_net_revenue,
-        as_of.as_of_date - order_history.last_purchase_date
-            as days_since_last_purchase,
-        profiles.is_in_crm,
-        profiles.is_in_shop,
-        profiles.is_in_transactions,
-        profiles.has_marketing_consent,
-        coalesce(order_history.count_completed_orders, 0) > 0 as is_buyer,
-        profiles.birth_date,
-        order_history.first_order_date,
-        order_history.last_order_date,
-        order_history.first_purchase_date,
-        order_history.last_purchase_date,
-        as_of.as_of_date,
-        profiles.signed_up_at
-    from profiles
-    cross join as_of
-    left join order_history
-        on profiles.customer_id = order_history.customer_id
-    {#- Customers who appear only after as_of_date did not exist yet. #}
-    where
-        least(
-            cast(profiles.signed_up_at as date),
-            order_history.first_order_date
-        ) <= as_of.as_of_date
-        or (
-            profiles.signed_up_at is null
-            and order_history.first_order_date is null
-        )
+        customers.customer_id,
+        customers.first_name,
+        customers.last_name,
+        customers.full_name,
+        customers.email,
+        customers.phone,
+        customers.street_address,
+        customers.city,
+        customers.postal_code,
+        customers.country_code,
+        customers.gender,
+        customers.income_band,
+        rfm.rfm_segment,
+        loyalty.loyalty_tier,
+        customer_value.value_tier,
+        satisfaction.latest_nps_class,
+        satisfaction.satisfaction_trend,
+        preferences.top_category,
+        preferences.top_brand,
+        preferences.preferred_channel,
+        preferences.price_sensitivity,
+        customers.count_source_records,
+        customers.count_orders,
+        customers.count_completed_orders,
+        customers.count_cancelled_orders,
+        customers.count_returned_orders,
+        customers.lifetime_gross_revenue,
+        customers.lifetime_net_revenue,
+        customer_value.lifetime_gross_margin,
+        customer_value.avg_order_value,
+        customers.days_since_last_purchase,
+        rfm.r_score,
+        rfm.f_score,
+        rfm.m_score,
+        loyalty.loyalty_score,
+        satisfaction.avg_nps_score,
+        satisfaction.avg_csat_score,
+        satisfaction.count_tickets,
+        satisfaction.count_open_tickets,
+        seasonality.peak_month,
+        customers.is_in_crm,
+        customers.is_in_shop,
+        customers.is_in_transactions,
+        customers.has_marketing_consent,
+        customers.is_buyer,
+        coalesce(loyalty.is_repeat_buyer, false) as is_repeat_buyer,
+        coalesce(seasonality.is_seasonal_buyer, false) as is_seasonal_buyer,
+        coalesce(signals.is_overdue, false) as is_overdue,
+        coalesce(signals.has_spend_spike, false) as has_spend_spike,
+        coalesce(signals.has_engagement_drop, false) as has_engagement_drop,
+        coalesce(signals.has_repeated_unresolved_tickets, false)
+            as has_repeated_unresolved_tickets,
+        customers.birth_date,
+        customers.first_order_date,
+        customers.last_order_date,
+        customers.first_purchase_date,
+        customers.last_purchase_date,
+        seasonality.next_expected_purchase_date,
+        customers.as_of_date,
+        customers.signed_up_at
+    from customers
+    left join rfm
+        on customers.customer_id = rfm.customer_id
+    left join loyalty
+        on customers.customer_id = loyalty.customer_id
+    left join customer_value
+        on customers.customer_id = customer_value.customer_id
+    left join satisfaction
+        on customers.customer_id = satisfaction.customer_id
+    left join preferences
+        on customers.customer_id = preferences.customer_id
+    left join seasonality
+        on customers.customer_id = seasonality.customer_id
+    left join signals
+        on customers.customer_id = signals.customer_id
 
 )
 

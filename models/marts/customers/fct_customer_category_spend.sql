@@ -1,0 +1,59 @@
+{#- One row per customer x category bought (completed orders up to
+    as_of_date): spend, units and their shares of the customer's total, and
+    the category's rank by spend. The one place for share of wallet. -#}
+with
+
+order_items as (
+
+    select * from {{ ref('fct_order_items') }}
+    where is_completed
+
+),
+
+products as (
+
+    select * from {{ ref('dim_products') }}
+
+),
+
+category_totals as (
+
+    select
+        order_items.customer_id,
+        coalesce(products.category, 'unknown') as category,
+        sum(order_items.net_line_amount) as net_line_amount,
+        sum(order_items.quantity) as sum_quantity
+    from order_items
+    left join products
+        on order_items.product_id = products.product_id
+    group by 1, 2
+
+),
+
+final as (
+
+    select
+        customer_id || ':' || category as customer_category_id,
+        customer_id,
+        category,
+        cast(net_line_amount as decimal(18, 2)) as net_line_amount,
+        cast(sum_quantity as bigint) as sum_quantity,
+        round(
+            net_line_amount
+            / nullif(sum(net_line_amount) over (partition by customer_id), 0),
+            6
+        ) as pct_spend,
+        round(
+            sum_quantity
+            / nullif(sum(sum_quantity) over (partition by customer_id), 0),
+            6
+        ) as pct_quantity,
+        row_number() over (
+            partition by customer_id
+            order by net_line_amount desc, category asc
+        ) as category_rank
+    from category_totals
+
+)
+
+select * from final
