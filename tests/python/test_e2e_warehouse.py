@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from conftest import Warehouse, build, generate, run_dbt
 
-from crm_analytics.contract import load_contract
+from crm_analytics.contract import PROJECT_DIR, load_contract
 
 pytestmark = pytest.mark.e2e
 
@@ -324,3 +325,28 @@ def test_planted_seasonal_buyers_are_flagged(demo_warehouse: Warehouse):
     )
     assert precision >= 0.6
     assert rate_seasonal >= 10 * rate_other
+
+
+def documented_models() -> dict[str, dict[str, str]]:
+    """Model name -> {column: description} from every models/**/*.yml."""
+    documented: dict[str, dict[str, str]] = {}
+    for path in (PROJECT_DIR / "models").rglob("*.yml"):
+        for model in yaml.safe_load(path.read_text()).get("models", []) or []:
+            documented[model["name"]] = {
+                column["name"]: column.get("description", "")
+                for column in model.get("columns", [])
+            }
+    return documented
+
+
+def test_every_mart_column_is_documented(demo_warehouse: Warehouse):
+    columns = demo_warehouse.query(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'marts'"
+    )
+    documented = documented_models()
+    for table, table_columns in columns.groupby("table_name"):
+        assert table in documented, f"marts.{table} has no YAML entry"
+        described = {name for name, text in documented[table].items() if text.strip()}
+        missing = set(table_columns["column_name"]) - described
+        assert not missing, f"marts.{table}: undocumented columns {sorted(missing)}"
