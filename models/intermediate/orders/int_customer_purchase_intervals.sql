@@ -39,7 +39,7 @@ gaps as (
 
 ),
 
-final as (
+summary as (
 
     select
         customer_id,
@@ -51,6 +51,24 @@ final as (
         max(order_date) as last_purchase_date
     from gaps
     group by 1
+
+),
+
+final as (
+
+    {#- Regularity of the cadence: 1 / (1 + coefficient of variation of the
+        intervals), 1 for clockwork; null with fewer than 3 purchase days. #}
+    select
+        *,
+        case
+            when count_purchase_days >= 3
+                then
+                    1 / (
+                        1 + stddev_days_between_purchases
+                        / nullif(avg_days_between_purchases, 0)
+                    )
+        end as cadence_regularity
+    from summary
 
 )
 

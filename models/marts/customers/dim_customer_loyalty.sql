@@ -44,15 +44,7 @@ measured as (
             as tenure_months,
         intervals.avg_days_between_purchases,
         intervals.median_days_between_purchases,
-        case
-            when intervals.count_purchase_days >= 3
-                then
-                    1 / (
-                        1 + intervals.stddev_days_between_purchases
-                        / nullif(intervals.avg_days_between_purchases, 0)
-                    )
-            else 0
-        end as cadence_regularity,
+        coalesce(intervals.cadence_regularity, 0) as cadence_regularity,
         wallet.count_categories_bought,
         wallet.pct_spend_top_category
     from rfm

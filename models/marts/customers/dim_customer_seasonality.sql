@@ -109,17 +109,7 @@ final as (
         round(month_profile.pct_orders_holiday_season / (2.0 / 12), 4)
             as holiday_season_uplift,
         round(month_profile.month_concentration, 4) as month_concentration,
-        case
-            when intervals.count_purchase_days >= 3
-                then
-                    round(
-                        1 / (
-                            1 + intervals.stddev_days_between_purchases
-                            / nullif(intervals.avg_days_between_purchases, 0)
-                        ),
-                        4
-                    )
-        end as cadence_regularity,
+        round(intervals.cadence_regularity, 4) as cadence_regularity,
         intervals.median_days_between_purchases,
         month_profile.count_holiday_season_orders
         >= {{ var('seasonal_min_holiday_orders') }}
