@@ -1,0 +1,1 @@
+"""Fitting and scoring functions behind the dbt Python models."""

@@ -1,0 +1,104 @@
+"""BG/NBD and Gamma-Gamma against the published CDNOW results, and the
+time-unit and input checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_analytics.ml.clv import (
+    bgnbd_expected_purchases,
+    bgnbd_p_alive,
+    customer_lifetime_value,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    gamma_gamma_expected_spend,
+)
+
+CDNOW = Path(__file__).parent / "data" / "cdnow"
+
+
+@pytest.fixture(scope="module")
+def summary() -> pd.DataFrame:
+    return pd.read_csv(CDNOW / "cdnow_customers_summary.csv")
+
+
+@pytest.fixture(scope="module")
+def weekly_fit(summary):
+    return fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], 7)
+
+
+def test_bgnbd_reproduces_the_published_cdnow_estimates(weekly_fit):
+    # Fader, Hardie & Lee (2005): r, alpha (weeks), a, b and the log-likelihood.
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    for name, value in published.items():
+        assert getattr(weekly_fit, name) == pytest.approx(value, rel=0.005), name
+    assert weekly_fit.log_likelihood == pytest.approx(-9582.4, rel=0.005)
+
+
+def test_conditional_expectation_matches_the_paper(weekly_fit):
+    expected = bgnbd_expected_purchases(weekly_fit, 39 * 7, [2], [30.43], [38.86])
+    assert expected[0] == pytest.approx(1.226, rel=0.005)
+
+
+def test_gamma_gamma_reproduces_the_published_cdnow_estimates():
+    repeat = pd.read_csv(CDNOW / "cdnow_customers_summary_with_transactions.csv")
+    fit = fit_gamma_gamma(repeat["x"], repeat["zbar"])
+    assert fit.n_customers == 946
+    assert fit.p == pytest.approx(6.25, rel=0.005)
+    assert fit.q == pytest.approx(3.74, rel=0.005)
+    assert fit.v == pytest.approx(15.44, rel=0.005)
+
+
+def test_daily_and_weekly_units_give_the_same_calendar_forecast(summary, weekly_fit):
+    daily_fit = fit_bgnbd(
+        summary["frequency"], summary["recency"] * 7, summary["T"] * 7, 1
+    )
+    assert daily_fit.alpha == pytest.approx(weekly_fit.alpha * 7, rel=0.01)
+    weekly = bgnbd_expected_purchases(
+        weekly_fit, 90, summary["frequency"], summary["recency"], summary["T"]
+    )
+    daily = bgnbd_expected_purchases(
+        daily_fit, 90, summary["frequency"], summary["recency"] * 7, summary["T"] * 7
+    )
+    np.testing.assert_allclose(daily, weekly, rtol=0.01)
+
+
+def test_p_alive_is_a_probability_and_one_without_repeats(summary, weekly_fit):
+    p_alive = bgnbd_p_alive(
+        weekly_fit, summary["frequency"], summary["recency"], summary["T"]
+    )
+    assert ((p_alive > 0) & (p_alive <= 1)).all()
+    assert (p_alive[summary["frequency"].to_numpy() == 0] == 1).all()
+    # Same frequency, longer silence since the last purchase: less alive.
+    recent, stale = bgnbd_p_alive(weekly_fit, [3, 3], [35, 5], [38, 38])
+    assert recent > stale
+
+
+def test_clv_grows_with_horizon_and_shrinks_with_discount(weekly_fit):
+    spend_fit = fit_gamma_gamma([1, 2, 3, 4, 2, 5], [10, 20, 15, 30, 12, 18])
+    args = (weekly_fit, spend_fit, [2, 0], [30.0, 0.0], [38.0, 38.0], [20.0, 0.0])
+    one_year = customer_lifetime_value(*args, months=12, monthly_discount_rate=0.01)
+    two_years = customer_lifetime_value(*args, months=24, monthly_discount_rate=0.01)
+    undiscounted = customer_lifetime_value(*args, months=12, monthly_discount_rate=0)
+    assert (two_years > one_year).all()
+    assert (undiscounted > one_year).all()
+    expected_purchases = bgnbd_expected_purchases(
+        weekly_fit, 12 * 365.25 / 12, [2, 0], [30.0, 0.0], [38.0, 38.0]
+    )
+    spend = gamma_gamma_expected_spend(spend_fit, [2, 0], [20.0, 0.0])
+    np.testing.assert_allclose(undiscounted, expected_purchases * spend, rtol=1e-9)
+
+
+def test_bad_inputs_are_rejected():
+    with pytest.raises(ValueError, match="recency"):
+        fit_bgnbd([1], [5], [3], 1)
+    with pytest.raises(ValueError, match="no customers"):
+        fit_bgnbd([], [], [], 1)
+    with pytest.raises(ValueError, match="same length"):
+        fit_bgnbd([1, 2], [1], [3], 1)
+    with pytest.raises(ValueError, match="repeat buyers"):
+        fit_gamma_gamma([0, 0, 1], [0, 0, 5])
