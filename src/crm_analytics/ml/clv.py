@@ -264,3 +264,126 @@ def customer_lifetime_value(
         value += (cumulative - previous) * spend / (1 + monthly_discount_rate) ** month
         previous = cumulative
     return value
+
+
+UNIT_DAYS = {"day": 1.0, "week": 7.0}
+"""Days in each RFM time unit of dim_customer_rfm."""
+
+MIN_REPEAT_BUYERS = 10
+"""Below this many repeat buyers the models are not fitted (tables stay empty)."""
+
+PARAMETER_COLUMNS = {
+    "model_name": "string",
+    "metric_name": "string",
+    "value": "float64",
+}
+
+PREDICTION_COLUMNS = {
+    "customer_id": "string",
+    "rfm_time_unit": "string",
+    "p_alive": "float64",
+    "expected_purchases_30d": "float64",
+    "expected_purchases_90d": "float64",
+    "expected_purchases_365d": "float64",
+    "expected_avg_order_value": "float64",
+    "predicted_clv": "float64",
+    "clv_horizon_months": "int64",
+    "monthly_discount_rate": "float64",
+}
+
+
+def unit_days_of(rfm: pd.DataFrame) -> float:
+    """The days per time unit of an RFM frame, from its rfm_time_unit column."""
+    units = set(rfm["rfm_time_unit"].dropna().unique())
+    if len(units) != 1 or next(iter(units)) not in UNIT_DAYS:
+        raise ValueError(f"rfm_time_unit must be one of {sorted(UNIT_DAYS)}: {units}")
+    return UNIT_DAYS[next(iter(units))]
+
+
+def fit_clv_parameters(rfm: pd.DataFrame) -> pd.DataFrame:
+    """Fit BG/NBD and Gamma-Gamma on an RFM summary (dim_customer_rfm).
+
+    Returns a long table (model_name, metric_name, value) with the
+    parameters, log-likelihood and customer counts; empty when there are
+    fewer than MIN_REPEAT_BUYERS repeat buyers.
+    """
+    empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in PARAMETER_COLUMNS.items()})
+    if (rfm["frequency"] > 0).sum() < MIN_REPEAT_BUYERS:
+        return empty
+    unit_days = unit_days_of(rfm)
+    bgnbd = fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["t"], unit_days)
+    spend = fit_gamma_gamma(rfm["frequency"], rfm["monetary_value"])
+    rows = [
+        ("bgnbd", "r", bgnbd.r),
+        ("bgnbd", "alpha", bgnbd.alpha),
+        ("bgnbd", "a", bgnbd.a),
+        ("bgnbd", "b", bgnbd.b),
+        ("bgnbd", "log_likelihood", bgnbd.log_likelihood),
+        ("bgnbd", "unit_days", bgnbd.unit_days),
+        ("bgnbd", "n_customers", float(bgnbd.n_customers)),
+        ("gamma_gamma", "p", spend.p),
+        ("gamma_gamma", "q", spend.q),
+        ("gamma_gamma", "v", spend.v),
+        ("gamma_gamma", "log_likelihood", spend.log_likelihood),
+        ("gamma_gamma", "n_customers", float(spend.n_customers)),
+    ]
+    return pd.DataFrame(rows, columns=list(PARAMETER_COLUMNS)).astype(PARAMETER_COLUMNS)
+
+
+def fits_from_parameters(
+    parameters: pd.DataFrame,
+) -> tuple[BetaGeoFit, GammaGammaFit]:
+    """Rebuild the fits from the table fit_clv_parameters wrote."""
+    value = {
+        (row.model_name, row.metric_name): float(row.value)
+        for row in parameters.itertuples()
+    }
+    bgnbd = BetaGeoFit(
+        *(value[("bgnbd", k)] for k in ("r", "alpha", "a", "b", "log_likelihood")),
+        unit_days=value[("bgnbd", "unit_days")],
+        n_customers=int(value[("bgnbd", "n_customers")]),
+    )
+    spend = GammaGammaFit(
+        *(value[("gamma_gamma", k)] for k in ("p", "q", "v", "log_likelihood")),
+        n_customers=int(value[("gamma_gamma", "n_customers")]),
+    )
+    return bgnbd, spend
+
+
+def score_clv(
+    rfm: pd.DataFrame,
+    parameters: pd.DataFrame,
+    horizon_months: int,
+    monthly_discount_rate: float,
+) -> pd.DataFrame:
+    """One row per customer of ``rfm``: P(alive), expected purchases in the
+    next 30 / 90 / 365 days, expected order value and discounted CLV."""
+    if parameters.empty or rfm.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=t) for c, t in PREDICTION_COLUMNS.items()}
+        )
+    bgnbd, spend = fits_from_parameters(parameters)
+    if unit_days_of(rfm) != bgnbd.unit_days:
+        raise ValueError(
+            "the RFM time unit differs from the one the model was fitted in"
+        )
+    x, tx, t, m = (
+        rfm[c].to_numpy(float) for c in ("frequency", "recency", "t", "monetary_value")
+    )
+    scored = pd.DataFrame(
+        {
+            "customer_id": rfm["customer_id"].to_numpy(),
+            "rfm_time_unit": rfm["rfm_time_unit"].to_numpy(),
+            "p_alive": bgnbd_p_alive(bgnbd, x, tx, t),
+            "expected_purchases_30d": bgnbd_expected_purchases(bgnbd, 30, x, tx, t),
+            "expected_purchases_90d": bgnbd_expected_purchases(bgnbd, 90, x, tx, t),
+            "expected_purchases_365d": bgnbd_expected_purchases(bgnbd, 365, x, tx, t),
+            "expected_avg_order_value": gamma_gamma_expected_spend(spend, x, m),
+            "predicted_clv": customer_lifetime_value(
+                bgnbd, spend, x, tx, t, m, horizon_months, monthly_discount_rate
+            ),
+            "clv_horizon_months": horizon_months,
+            "monthly_discount_rate": monthly_discount_rate,
+        }
+    )
+    return scored.astype(PREDICTION_COLUMNS)

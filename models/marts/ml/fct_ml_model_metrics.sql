@@ -1,0 +1,59 @@
+{#- One row per model x metric of the latest build: fitted parameters, fit
+    statistics and evaluation metrics of every ML model, for BI. -#}
+with
+
+clv_parameters as (
+
+    select * from {{ ref('int_clv_parameters') }}
+
+),
+
+rfm as (
+
+    select * from {{ ref('dim_customer_rfm') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+data_window as (
+
+    select min(first_purchase_period_start) as data_window_start
+    from rfm
+
+),
+
+all_metrics as (
+
+    select
+        model_name,
+        metric_name,
+        value as metric_value
+    from clv_parameters
+
+),
+
+final as (
+
+    select
+        all_metrics.model_name || ':' || all_metrics.metric_name
+            as model_metric_id,
+        all_metrics.model_name,
+        all_metrics.metric_name,
+        all_metrics.metric_value,
+        data_window.data_window_start,
+        as_of.as_of_date as data_window_end,
+        as_of.as_of_date,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+            as evaluated_at
+    from all_metrics
+    cross join data_window
+    cross join as_of
+
+)
+
+select * from final

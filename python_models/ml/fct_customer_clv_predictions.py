@@ -1,0 +1,16 @@
+"""Probabilistic CLV: one row per buyer of dim_customer_rfm, scored with the
+fitted parameters of int_clv_parameters. Logic: crm_analytics.ml.clv."""
+
+from crm_analytics.ml.clv import score_clv
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    rfm = dbt.ref("dim_customer_rfm").df()
+    parameters = dbt.ref("int_clv_parameters").df()
+    return score_clv(
+        rfm,
+        parameters,
+        horizon_months=int(dbt.config.get("horizon_months")),
+        monthly_discount_rate=float(dbt.config.get("monthly_discount_rate")),
+    )
