@@ -51,6 +51,12 @@ signals as (
 
 ),
 
+clv as (
+
+    select * from {{ ref('fct_customer_clv_predictions') }}
+
+),
+
 final as (
 
     select
@@ -89,6 +95,9 @@ final as (
         rfm.f_score,
         rfm.m_score,
         loyalty.loyalty_score,
+        clv.p_alive,
+        clv.expected_purchases_365d,
+        clv.predicted_clv,
         satisfaction.avg_nps_score,
         satisfaction.avg_csat_score,
         satisfaction.count_tickets,
@@ -129,6 +138,8 @@ final as (
         on customers.customer_id = seasonality.customer_id
     left join signals
         on customers.customer_id = signals.customer_id
+    left join clv
+        on customers.customer_id = clv.customer_id
 
 )
 
