@@ -1,5 +1,6 @@
-"""BG/NBD and Gamma-Gamma fitted on dim_customer_rfm: one row per fitted
-parameter or fit statistic. Logic: crm_analytics.ml.clv."""
+"""BG/NBD and Gamma-Gamma fitted on dim_customer_rfm, and BG/NBD's holdout
+evaluation on int_clv_holdout: one row per parameter or statistic. Logic:
+crm_analytics.ml.clv."""
 
 from crm_analytics.ml.clv import fit_clv_parameters
 
@@ -7,4 +8,5 @@ from crm_analytics.ml.clv import fit_clv_parameters
 def model(dbt, session):
     dbt.config(materialized="table")
     rfm = dbt.ref("dim_customer_rfm").df()
-    return fit_clv_parameters(rfm)
+    holdout = dbt.ref("int_clv_holdout").df()
+    return fit_clv_parameters(rfm, holdout)

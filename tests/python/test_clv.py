@@ -13,9 +13,12 @@ from crm_analytics.ml.clv import (
     bgnbd_expected_purchases,
     bgnbd_p_alive,
     customer_lifetime_value,
+    evaluate_bgnbd_holdout,
     fit_bgnbd,
+    fit_clv_parameters,
     fit_gamma_gamma,
     gamma_gamma_expected_spend,
+    score_clv,
 )
 
 CDNOW = Path(__file__).parent / "data" / "cdnow"
@@ -102,3 +105,44 @@ def test_bad_inputs_are_rejected():
         fit_bgnbd([1, 2], [1], [3], 1)
     with pytest.raises(ValueError, match="repeat buyers"):
         fit_gamma_gamma([0, 0, 1], [0, 0, 5])
+
+
+def test_holdout_evaluation_on_cdnow_tracks_real_repeat_purchases(summary):
+    """Calibration through 1997-09-30, holdout to 1998-06-30 (273 days):
+    BG/NBD's expected repeat purchase days against the real ones."""
+    rows = [
+        line.split()
+        for line in (CDNOW / "CDNOW_sample.txt").read_text().splitlines()
+        if line.strip()
+    ]
+    transactions = pd.DataFrame(
+        {"ID": [int(r[1]) for r in rows], "date": pd.to_datetime([r[2] for r in rows])}
+    )
+    later = transactions[transactions["date"] > "1997-09-30"].drop_duplicates()
+    actual = summary["ID"].map(later.groupby("ID").size()).fillna(0)
+    holdout = summary.rename(columns={"T": "t"}).assign(
+        rfm_time_unit="week", holdout_days=273, count_holdout_periods=actual
+    )
+    metrics = dict(evaluate_bgnbd_holdout(holdout))
+    assert metrics["holdout_customers"] == 2357
+    assert metrics["holdout_actual_purchases"] == actual.sum()
+    ratio = metrics["holdout_predicted_purchases"] / metrics["holdout_actual_purchases"]
+    assert 0.8 < ratio < 1.2
+    assert metrics["holdout_correlation"] > 0.5
+
+
+def test_too_few_repeat_buyers_give_empty_parameters():
+    rfm = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "rfm_time_unit": ["day", "day"],
+            "frequency": [0, 1],
+            "recency": [0.0, 5.0],
+            "t": [10.0, 10.0],
+            "monetary_value": [0.0, 3.0],
+        }
+    )
+    parameters = fit_clv_parameters(rfm)
+    assert parameters.empty
+    assert list(parameters.columns) == ["model_name", "metric_name", "value"]
+    assert score_clv(rfm, parameters, 12, 0.01).empty

@@ -26,48 +26,9 @@ segment_map as (
 
 ),
 
-purchase_periods as (
-
-    select
-        customer_id,
-        {{ rfm_period_start('order_date') }} as period_start,
-        count(*) as count_orders,
-        sum(net_revenue) as period_revenue,
-        max(order_date) as last_order_date
-    from orders
-    group by 1, 2
-
-),
-
-numbered_periods as (
-
-    select
-        *,
-        row_number() over (
-            partition by customer_id order by period_start
-        ) as period_number
-    from purchase_periods
-
-),
-
 summary as (
 
-    select
-        numbered_periods.customer_id,
-        count(*) - 1 as frequency,
-        sum(numbered_periods.count_orders) as count_orders,
-        sum(numbered_periods.period_revenue) as sum_net_revenue,
-        coalesce(
-            avg(numbered_periods.period_revenue) filter (
-                where numbered_periods.period_number > 1
-            ),
-            0
-        ) as monetary_value,
-        min(numbered_periods.period_start) as first_period_start,
-        max(numbered_periods.period_start) as last_period_start,
-        max(numbered_periods.last_order_date) as last_purchase_date
-    from numbered_periods
-    group by 1
+    {{ rfm_summary('orders', '(select as_of_date from as_of)') }}
 
 ),
 
@@ -75,18 +36,7 @@ timed as (
 
     select
         summary.*,
-        as_of.as_of_date,
-        {{ rfm_time_unit_days() }} as unit_days,
-        date_diff(
-            'day', summary.first_period_start, summary.last_period_start
-        ) / {{ rfm_time_unit_days() }} as recency,
-        date_diff(
-            'day',
-            summary.first_period_start,
-            {{ rfm_period_start('as_of.as_of_date') }}
-        ) / {{ rfm_time_unit_days() }} as t,
-        date_diff('day', summary.last_purchase_date, as_of.as_of_date)
-            as days_since_last_purchase
+        as_of.as_of_date
     from summary
     cross join as_of
 

@@ -300,12 +300,46 @@ def unit_days_of(rfm: pd.DataFrame) -> float:
     return UNIT_DAYS[next(iter(units))]
 
 
-def fit_clv_parameters(rfm: pd.DataFrame) -> pd.DataFrame:
+def evaluate_bgnbd_holdout(holdout: pd.DataFrame) -> list[tuple[str, float]]:
+    """Refit BG/NBD on the calibration summary of ``holdout`` (int_clv_holdout)
+    and compare its expected purchases over the holdout days with the
+    purchase periods the customers really made.
+
+    Returns (metric_name, value) pairs; none when there are too few repeat
+    buyers in the calibration period.
+    """
+    if (holdout["frequency"] > 0).sum() < MIN_REPEAT_BUYERS:
+        return []
+    holdout_days = float(holdout["holdout_days"].iloc[0])
+    fit = fit_bgnbd(
+        holdout["frequency"], holdout["recency"], holdout["t"], unit_days_of(holdout)
+    )
+    predicted = bgnbd_expected_purchases(
+        fit, holdout_days, holdout["frequency"], holdout["recency"], holdout["t"]
+    )
+    actual = holdout["count_holdout_periods"].to_numpy(float)
+    correlation = (
+        float(np.corrcoef(predicted, actual)[0, 1]) if actual.std() > 0 else np.nan
+    )
+    return [
+        ("holdout_days", holdout_days),
+        ("holdout_customers", float(len(actual))),
+        ("holdout_actual_purchases", float(actual.sum())),
+        ("holdout_predicted_purchases", float(predicted.sum())),
+        ("holdout_mean_absolute_error", float(np.abs(predicted - actual).mean())),
+        ("holdout_correlation", correlation),
+    ]
+
+
+def fit_clv_parameters(
+    rfm: pd.DataFrame, holdout: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Fit BG/NBD and Gamma-Gamma on an RFM summary (dim_customer_rfm).
 
     Returns a long table (model_name, metric_name, value) with the
-    parameters, log-likelihood and customer counts; empty when there are
-    fewer than MIN_REPEAT_BUYERS repeat buyers.
+    parameters, log-likelihood and customer counts, and, given ``holdout``
+    (int_clv_holdout), the holdout evaluation of BG/NBD; empty when there
+    are fewer than MIN_REPEAT_BUYERS repeat buyers.
     """
     empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in PARAMETER_COLUMNS.items()})
     if (rfm["frequency"] > 0).sum() < MIN_REPEAT_BUYERS:
@@ -327,6 +361,10 @@ def fit_clv_parameters(rfm: pd.DataFrame) -> pd.DataFrame:
         ("gamma_gamma", "log_likelihood", spend.log_likelihood),
         ("gamma_gamma", "n_customers", float(spend.n_customers)),
     ]
+    if holdout is not None:
+        rows += [
+            ("bgnbd", name, value) for name, value in evaluate_bgnbd_holdout(holdout)
+        ]
     return pd.DataFrame(rows, columns=list(PARAMETER_COLUMNS)).astype(PARAMETER_COLUMNS)
 
 
