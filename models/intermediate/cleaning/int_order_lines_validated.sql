@@ -1,7 +1,9 @@
-{#- Every raw order line row with its fate. Lines are quarantined when their
-    order exists in no order row (unknown_order), when their order was itself
-    quarantined (parent_quarantined), when the product is unknown, or when
-    the price is absurd against the list price. -#}
+{#- Every raw order line row with its fate. Lines are quarantined, first
+    reason wins, when their order exists in no order row (unknown_order),
+    the product is unknown, the price is absurd against the list price
+    (invalid_price), or their order was itself quarantined
+    (parent_quarantined): the line's own defects come before inherited
+    ones. -#}
 with
 
 order_lines as (
@@ -51,13 +53,13 @@ checked as (
             order_lines.dq_reason,
             case
                 when order_fates.order_id is null then 'unknown_order'
-                when not order_fates.has_kept_row then 'parent_quarantined'
                 when kept_products.product_id is null then 'unknown_product'
                 when
                     order_lines.unit_price
                     > {{ var('max_price_to_list_ratio') }}
                     * kept_products.list_price
                     then 'invalid_price'
+                when not order_fates.has_kept_row then 'parent_quarantined'
             end
         ) as dq_reason
     from order_lines
