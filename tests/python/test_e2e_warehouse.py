@@ -204,13 +204,22 @@ def test_as_of_date_rebuilds_the_past(demo_warehouse: Warehouse, tmp_path: Path)
     ).abs().max() < 0.005
 
 
-def test_transactions_only_input_builds(tmp_path: Path):
+def test_transactions_only_input_builds_from_typed_parquet(tmp_path: Path):
+    """The minimal input, as a Parquet file with native types (timestamp,
+    double), the way a user's export would come."""
     data_dir = generate(
         tmp_path / "data", "--customers", "300", "--seed", "3", "--transactions-only"
     )
-    assert [p.name for p in (data_dir / "raw").iterdir()] == ["transactions.csv"]
+    raw = data_dir / "raw"
+    assert [p.name for p in raw.iterdir()] == ["transactions.csv"]
+    file_rows = pd.read_csv(raw / "transactions.csv", dtype=str)
+    typed = file_rows.assign(
+        transacted_at=pd.to_datetime(file_rows["transacted_at"]),
+        amount=file_rows["amount"].astype(float),
+    )
+    typed.to_parquet(raw / "transactions.parquet", index=False)
+    (raw / "transactions.csv").unlink()
     warehouse = build(data_dir, tmp_path / "build")
-    file_rows = pd.read_csv(data_dir / "raw" / "transactions.csv", dtype=str)
     summary = warehouse.query(
         """
         select
@@ -218,13 +227,18 @@ def test_transactions_only_input_builds(tmp_path: Path):
             (select sum(gross_revenue) from marts.fct_orders) as revenue,
             (select count(*) from marts.fct_orders) as orders,
             (select count(*) from marts.dim_products) as products,
-            (select count(*) from marts.fct_order_items) as items
+            (select count(*) from marts.fct_order_items) as items,
+            (select min(order_date) from marts.fct_orders) as first_order_date
         """
     ).iloc[0]
     assert summary["customers"] == file_rows["customer_id"].nunique()
     assert summary["products"] == 0
     assert summary["items"] == 0
-    amounts = file_rows["amount"].astype(float)
+    assert summary["orders"] == file_rows["order_id"].nunique()
+    assert pd.Timestamp(summary["first_order_date"]) == (
+        typed["transacted_at"].min().normalize()
+    )
+    amounts = typed["amount"]
     assert float(summary["revenue"]) == pytest.approx(
         amounts[amounts > 0].sum(), abs=0.01
     )
