@@ -16,11 +16,10 @@ orders as (
 
 order_value as (
 
+    {#- Order counts and lifetime revenue come from int_customers_enriched
+        (computed once there); this adds what only value needs. #}
     select
         customer_id,
-        count(*) filter (where is_completed) as count_completed_orders,
-        sum(gross_revenue) as lifetime_gross_revenue,
-        sum(net_revenue) as lifetime_net_revenue,
         coalesce(sum(gross_revenue) filter (where is_returned), 0)
             as lifetime_returned_revenue,
         coalesce(sum(gross_revenue) filter (where is_cancelled), 0)
@@ -38,18 +37,16 @@ joined as (
 
     select
         customers.customer_id,
-        coalesce(order_value.count_completed_orders, 0)
-            as count_completed_orders,
-        coalesce(order_value.lifetime_gross_revenue, 0)
-            as lifetime_gross_revenue,
-        coalesce(order_value.lifetime_net_revenue, 0) as lifetime_net_revenue,
+        customers.count_completed_orders,
+        customers.lifetime_gross_revenue,
+        customers.lifetime_net_revenue,
         coalesce(order_value.lifetime_returned_revenue, 0)
             as lifetime_returned_revenue,
         coalesce(order_value.lifetime_cancelled_revenue, 0)
             as lifetime_cancelled_revenue,
         order_value.lifetime_cost_of_goods,
         order_value.lifetime_gross_margin,
-        coalesce(order_value.count_completed_orders, 0) > 0 as is_buyer
+        customers.is_buyer
     from customers
     left join order_value
         on customers.customer_id = order_value.customer_id
