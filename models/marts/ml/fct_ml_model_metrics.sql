@@ -8,6 +8,25 @@ clv_parameters as (
 
 ),
 
+segment_model as (
+
+    select * from {{ ref('int_segment_model') }}
+    where parameter_name = 'metric'
+
+),
+
+churn_evaluation as (
+
+    select * from {{ ref('int_churn_evaluation') }}
+
+),
+
+purchase_evaluation as (
+
+    select * from {{ ref('int_purchase_propensity_evaluation') }}
+
+),
+
 rfm as (
 
     select * from {{ ref('dim_customer_rfm') }}
@@ -34,6 +53,30 @@ all_metrics as (
         metric_name,
         value as metric_value
     from clv_parameters
+
+    union all
+
+    select
+        'segmentation' as model_name,
+        feature_name as metric_name,
+        value as metric_value
+    from segment_model
+
+    union all
+
+    select
+        'churn' as model_name,
+        metric_name,
+        metric_value
+    from churn_evaluation
+
+    union all
+
+    select
+        'purchase_propensity' as model_name,
+        metric_name,
+        metric_value
+    from purchase_evaluation
 
 ),
 

@@ -1,0 +1,78 @@
+{#- Category history at the cutoffs of int_customer_feature_snapshots: one
+    row per snapshot x customer x category the customer bought before the
+    cutoff or in the horizon after it. Purchase propensity's "most likely
+    category" learns from the first and is judged on the second. -#}
+with
+
+order_items as (
+
+    select * from {{ ref('fct_order_items') }}
+    where is_completed
+
+),
+
+products as (
+
+    select * from {{ ref('dim_products') }}
+
+),
+
+snapshots as (
+
+    select distinct
+        snapshot_name,
+        cutoff_date,
+        horizon_days
+    from {{ ref('int_customer_feature_snapshots') }}
+
+),
+
+category_days as (
+
+    select
+        order_items.customer_id,
+        products.category,
+        order_items.order_date,
+        count(*) as count_lines,
+        sum(order_items.net_line_amount) as net_line_amount
+    from order_items
+    inner join products
+        on order_items.product_id = products.product_id
+    group by 1, 2, 3
+
+),
+
+final as (
+
+    select
+        snapshots.snapshot_name,
+        category_days.customer_id,
+        category_days.category,
+        coalesce(
+            sum(category_days.count_lines) filter (
+                where category_days.order_date <= snapshots.cutoff_date
+            ),
+            0
+        ) as count_lines_before_cutoff,
+        coalesce(
+            sum(category_days.net_line_amount) filter (
+                where category_days.order_date <= snapshots.cutoff_date
+            ),
+            0
+        ) as net_amount_before_cutoff,
+        coalesce(
+            sum(category_days.count_lines) filter (
+                where category_days.order_date > snapshots.cutoff_date
+            ),
+            0
+        ) as count_lines_in_horizon
+    from snapshots
+    inner join category_days
+        on
+            category_days.order_date
+            <= snapshots.cutoff_date + coalesce(snapshots.horizon_days, 0)
+    group by 1, 2, 3
+
+)
+
+select * from final

@@ -1,0 +1,12 @@
+"""Behavioural segment of every buyer: the nearest centroid of
+int_segment_model. Logic: crm_analytics.ml.segments."""
+
+from crm_analytics.ml.segments import assign_segments
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    features = dbt.ref("int_customer_feature_snapshots").filter(
+        "snapshot_name = 'current'"
+    )
+    return assign_segments(features.df(), dbt.ref("int_segment_model").df())

@@ -1,0 +1,26 @@
+"""Purchase propensity judged out of time: fitted on purchase_train,
+scored on purchase_test, plus the most-likely-category hit rate on the same
+test horizon. One row per metric. Logic: crm_analytics.ml.propensity."""
+
+from crm_analytics.ml.propensity import (
+    evaluate_category,
+    evaluate_propensity,
+    metrics_frame,
+    purchase_label,
+)
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    snapshots = dbt.ref("int_customer_feature_snapshots")
+    train = snapshots.filter("snapshot_name = 'purchase_train'").df()
+    test = snapshots.filter("snapshot_name = 'purchase_test'").df()
+    categories = (
+        dbt.ref("int_customer_category_snapshots")
+        .filter("snapshot_name = 'purchase_test'")
+        .df()
+    )
+    categories = categories[categories["customer_id"].isin(test["customer_id"])]
+    seed = int(dbt.config.get("random_seed"))
+    metrics = evaluate_propensity(train, test, purchase_label, seed)
+    return metrics_frame(metrics + evaluate_category(categories))
