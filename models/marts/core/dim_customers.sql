@@ -57,6 +57,24 @@ clv as (
 
 ),
 
+segments as (
+
+    select * from {{ ref('dim_customer_segments') }}
+
+),
+
+churn_scores as (
+
+    select * from {{ ref('fct_customer_churn_scores') }}
+
+),
+
+next_best_actions as (
+
+    select * from {{ ref('fct_customer_next_best_action') }}
+
+),
+
 final as (
 
     select
@@ -81,6 +99,11 @@ final as (
         preferences.top_brand,
         preferences.preferred_channel,
         preferences.price_sensitivity,
+        segments.segment_id,
+        segments.segment_name,
+        churn_scores.churn_risk_band,
+        next_best_actions.action as next_best_action,
+        next_best_actions.recommended_product_id,
         customers.count_source_records,
         customers.count_orders,
         customers.count_completed_orders,
@@ -98,6 +121,8 @@ final as (
         clv.p_alive,
         clv.expected_purchases_365d,
         clv.predicted_clv,
+        churn_scores.p_churn,
+        next_best_actions.expected_value as next_best_action_value,
         satisfaction.avg_nps_score,
         satisfaction.avg_csat_score,
         satisfaction.count_tickets,
@@ -140,6 +165,12 @@ final as (
         on customers.customer_id = signals.customer_id
     left join clv
         on customers.customer_id = clv.customer_id
+    left join segments
+        on customers.customer_id = segments.customer_id
+    left join churn_scores
+        on customers.customer_id = churn_scores.customer_id
+    left join next_best_actions
+        on customers.customer_id = next_best_actions.customer_id
 
 )
 

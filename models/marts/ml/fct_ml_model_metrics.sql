@@ -27,6 +27,28 @@ purchase_evaluation as (
 
 ),
 
+recommendation_evaluation as (
+
+    select * from {{ ref('int_recommendation_evaluation') }}
+
+),
+
+anomalies as (
+
+    select * from {{ ref('fct_customer_anomalies') }}
+
+),
+
+anomaly_summary as (
+
+    select
+        count(*) as customers,
+        count(*) filter (where is_anomaly) as flagged_customers,
+        avg(case when is_anomaly then 1.0 else 0.0 end) as pct_flagged
+    from anomalies
+
+),
+
 rfm as (
 
     select * from {{ ref('dim_customer_rfm') }}
@@ -77,6 +99,41 @@ all_metrics as (
         metric_name,
         metric_value
     from purchase_evaluation
+
+    union all
+
+    select
+        'recommendations' as model_name,
+        metric_name,
+        metric_value
+    from recommendation_evaluation
+
+    union all
+
+    select
+        'anomalies' as model_name,
+        metric_name,
+        metric_value
+    from anomaly_summary
+    unpivot (
+        metric_value for metric_name in (
+            customers, flagged_customers, pct_flagged
+        )
+    )
+
+    union all
+
+    select
+        'anomalies' as model_name,
+        'magnitude_factor' as metric_name,
+        {{ var('anomaly_magnitude_factor') }} as metric_value
+
+    union all
+
+    select
+        'anomalies' as model_name,
+        'return_p' as metric_name,
+        {{ var('anomaly_return_p') }} as metric_value
 
 ),
 

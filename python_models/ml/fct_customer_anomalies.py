@@ -1,0 +1,17 @@
+"""Behaviour anomalies among buyers as of as_of_date: evidence against the
+population's 99th percentiles and return rate. Logic:
+crm_analytics.ml.anomalies."""
+
+from crm_analytics.ml.anomalies import detect_anomalies
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    features = dbt.ref("int_customer_feature_snapshots").filter(
+        "snapshot_name = 'current'"
+    )
+    return detect_anomalies(
+        features.df(),
+        factor=float(dbt.config.get("factor")),
+        return_p=float(dbt.config.get("return_p")),
+    )
