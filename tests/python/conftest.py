@@ -88,3 +88,13 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     root = tmp_path_factory.mktemp("demo")
     data_dir = generate(root / "data", "--customers", "1500", "--seed", "7")
     return build(data_dir, root / "build")
+
+
+@pytest.fixture(scope="session")
+def ml_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The demo data set of the README (5,000 customers, seed 42), built end
+    to end: large enough for the planted personas and anomalies to be
+    judged, and the figures in docs/ml_models.md are its figures."""
+    root = tmp_path_factory.mktemp("ml")
+    data_dir = generate(root / "data", "--customers", "5000", "--seed", "42")
+    return build(data_dir, root / "build")

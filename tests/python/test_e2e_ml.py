@@ -1,5 +1,6 @@
-"""End to end: the ML marts of the demo build against the planted truth
-(personas, anomalies, churn) and against simple baselines."""
+"""End to end: the ML marts of the README's demo build (5,000 customers,
+seed 42) against the planted truth (personas, anomalies, churn) and against
+simple baselines."""
 
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ def persons_of_customers(warehouse: Warehouse) -> pd.DataFrame:
     majority = joined.groupby("customer_id")["person_id"].agg(
         lambda s: s.mode().iloc[0]
     )
-    return persons.set_index("person_id").loc[majority.to_numpy()].assign(
-        customer_id=majority.index.to_numpy()
+    return (
+        persons.set_index("person_id")
+        .loc[majority.to_numpy()]
+        .assign(customer_id=majority.index.to_numpy())
     )
 
 
@@ -39,24 +42,24 @@ def metrics(warehouse: Warehouse, model_name: str) -> dict[str, float]:
     return dict(zip(frame["metric_name"], frame["metric_value"], strict=True))
 
 
-def test_segments_recover_the_planted_personas(demo_warehouse: Warehouse):
-    segments = demo_warehouse.query(
+def test_segments_recover_the_planted_personas(ml_warehouse: Warehouse):
+    segments = ml_warehouse.query(
         "select customer_id, segment_id from marts.dim_customer_segments "
         "where is_clustered"
     )
-    truth = persons_of_customers(demo_warehouse)
+    truth = persons_of_customers(ml_warehouse)
     joined = segments.merge(truth, on="customer_id")
     assert len(joined) == len(segments)
     assert adjusted_rand_score(joined["persona"], joined["segment_id"]) >= 0.8
-    assert metrics(demo_warehouse, "segmentation")["k"] == 5
+    assert metrics(ml_warehouse, "segmentation")["k"] == 5
 
 
-def test_segment_profiles_add_up(demo_warehouse: Warehouse):
-    totals = demo_warehouse.query(
+def test_segment_profiles_add_up(ml_warehouse: Warehouse):
+    totals = ml_warehouse.query(
         "select sum(count_customers) as n, sum(pct_customers) as pct, "
         "sum(pct_net_revenue) as revenue from marts.fct_segment_profiles"
     ).iloc[0]
-    buyers = demo_warehouse.query(
+    buyers = ml_warehouse.query(
         "select count(*) as n from marts.dim_customers where is_buyer"
     ).iloc[0]["n"]
     assert totals["n"] == buyers
@@ -65,26 +68,26 @@ def test_segment_profiles_add_up(demo_warehouse: Warehouse):
 
 
 def test_churn_model_is_evaluated_out_of_time_and_beats_chance(
-    demo_warehouse: Warehouse,
+    ml_warehouse: Warehouse,
 ):
-    churn = metrics(demo_warehouse, "churn")
+    churn = metrics(ml_warehouse, "churn")
     # The planted behaviour caps what any model can reach on this label: see
     # docs/ml_models.md. The boosted model must clearly beat chance and be
     # calibrated on the period it never saw.
     assert churn["roc_auc"] >= 0.7
     assert churn["top_decile_lift"] >= 1.5
     assert churn["mean_predicted"] == pytest.approx(churn["test_label_rate"], abs=0.06)
-    purchase = metrics(demo_warehouse, "purchase_propensity")
+    purchase = metrics(ml_warehouse, "purchase_propensity")
     assert purchase["roc_auc"] >= 0.7
     assert purchase["category_hit_rate"] > purchase["category_baseline_hit_rate"]
 
 
-def test_churn_scores_rank_truly_churned_customers_higher(demo_warehouse: Warehouse):
-    scores = demo_warehouse.query(
+def test_churn_scores_rank_truly_churned_customers_higher(ml_warehouse: Warehouse):
+    scores = ml_warehouse.query(
         "select customer_id, p_churn from marts.fct_customer_churn_scores"
     )
-    truth = persons_of_customers(demo_warehouse)
-    as_of = demo_warehouse.query("select as_of_date from marts.fct_ml_model_metrics")
+    truth = persons_of_customers(ml_warehouse)
+    as_of = ml_warehouse.query("select as_of_date from marts.fct_ml_model_metrics")
     as_of = pd.Timestamp(as_of["as_of_date"].iloc[0])
     churned_at = pd.to_datetime(truth["churned_at"], utc=True, errors="coerce")
     truth["has_churned"] = churned_at.dt.tz_localize(None) <= as_of
@@ -93,8 +96,8 @@ def test_churn_scores_rank_truly_churned_customers_higher(demo_warehouse: Wareho
     assert means[True] > means[False] + 0.1
 
 
-def test_every_buyer_gets_one_next_best_action(demo_warehouse: Warehouse):
-    actions = demo_warehouse.query(
+def test_every_buyer_gets_one_next_best_action(ml_warehouse: Warehouse):
+    actions = ml_warehouse.query(
         "select c.customer_id, a.action from marts.dim_customers as c "
         "left join marts.fct_customer_next_best_action as a using (customer_id) "
         "where c.is_buyer"
@@ -104,3 +107,52 @@ def test_every_buyer_gets_one_next_best_action(demo_warehouse: Warehouse):
     # the playbook is exercised, not collapsed onto one action
     assert len(counts) >= 4
     assert counts.max() < 0.8 * len(actions)
+
+
+def test_planted_anomalies_are_found(ml_warehouse: Warehouse):
+    flagged = ml_warehouse.query(
+        "select customer_id, is_anomaly from marts.fct_customer_anomalies"
+    )
+    truth = persons_of_customers(ml_warehouse)[["customer_id", "is_anomalous"]]
+    joined = flagged.merge(truth, on="customer_id", how="left")
+    planted = joined["is_anomalous"].eq("true")
+    hits = (joined["is_anomaly"] & planted).sum()
+    assert hits / planted.sum() >= 0.9
+    assert hits / joined["is_anomaly"].sum() >= 0.8
+
+
+def test_recommendations_are_evaluated_against_popularity(ml_warehouse: Warehouse):
+    measured = metrics(ml_warehouse, "recommendations")
+    assert measured["evaluation_customers"] > 500
+    # On this generator products are drawn from category mixes and global
+    # popularity: collaborative filtering can only edge past popularity
+    # (docs/ml_models.md). It must not fall behind it.
+    assert measured["hit_rate_at_10"] >= measured["popularity_hit_rate_at_10"]
+    ranks = ml_warehouse.query(
+        "select count(distinct customer_id) as customers, max(recommendation_rank) "
+        "as deepest from marts.fct_customer_recommendations"
+    ).iloc[0]
+    assert ranks["deepest"] == 10 and ranks["customers"] > 3000
+
+
+def test_ml_tables_are_identical_across_two_builds(
+    ml_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
+):
+    from conftest import build
+
+    second = build(ml_warehouse.data_dir, tmp_path_factory.mktemp("ml_again"))
+    for table in [
+        "dim_customer_segments",
+        "fct_customer_churn_scores",
+        "fct_customer_purchase_propensity",
+        "fct_customer_anomalies",
+        "fct_customer_recommendations",
+        "fct_customer_next_best_action",
+    ]:
+        sql = f"select * from marts.{table} order by all"
+        pd.testing.assert_frame_equal(ml_warehouse.query(sql), second.query(sql))
+    sql = (
+        "select model_name, metric_name, metric_value from marts.fct_ml_model_metrics "
+        "order by all"
+    )
+    pd.testing.assert_frame_equal(ml_warehouse.query(sql), second.query(sql))

@@ -134,3 +134,11 @@ def test_purchase_scores_carry_the_most_likely_category():
     assert by_customer.loc["b", "most_likely_category"] == "toys"
     assert scored["p_purchase"].between(0, 1).all()
     assert (scored["horizon_days"] == 30).all()
+
+
+def test_row_order_does_not_change_the_model():
+    train, current = snapshot(1500, 1), snapshot(200, 3)
+    shuffled = train.sample(frac=1.0, random_state=9)
+    pd.testing.assert_frame_equal(
+        score_churn(train, current, seed=5), score_churn(shuffled, current, seed=5)
+    )

@@ -1,4 +1,6 @@
-"""Item-based recommendations on matrices small enough to check by hand."""
+"""Item-based recommendations on small hand-made purchase frames: the
+cosine scores against a hand computation, exclusions, ties, batching and
+the time-split evaluation on a planted pair."""
 
 from __future__ import annotations
 
@@ -11,117 +13,263 @@ from crm_analytics.ml.recommend import (
     RECOMMENDATION_COLUMNS,
     evaluate_recommendations,
     item_similarity,
+    popular_products,
     purchase_matrix,
     recommend_products,
 )
 
-
-def purchases(pairs: str) -> pd.DataFrame:
-    """'a:x a:y b:x' -> customer/product rows."""
-    rows = [pair.split(":") for pair in pairs.split()]
-    return pd.DataFrame(rows, columns=["customer_id", "product_id"])
+LOG2 = np.log(2.0)
 
 
-# a buys x, y; b buys x, y, z; c buys y, z; d buys x
-SMALL = purchases("a:x a:y a:x b:x b:y b:z c:y c:z d:x")
-
-
-def test_cosine_similarity_by_hand():
-    matrix, _, products = purchase_matrix(SMALL)
-    similarity = pd.DataFrame(item_similarity(matrix), products, products)
-    # buyers: x {a,b,d}, y {a,b,c}, z {b,c}
-    assert similarity.loc["x", "y"] == pytest.approx(2 / np.sqrt(3 * 3))
-    assert similarity.loc["x", "z"] == pytest.approx(1 / np.sqrt(3 * 2))
-    assert similarity.loc["y", "z"] == pytest.approx(2 / np.sqrt(3 * 2))
-    assert similarity.loc["x", "x"] == 0
-
-
-def test_scores_ranks_and_explanations_by_hand():
-    recs = recommend_products(SMALL, k=10).set_index(["customer_id", "product_id"])
-    # a bought x, y: z scores sim(x,z) + sim(y,z); y explains it (0.816 > 0.408)
-    assert recs.loc[("a", "z"), "score"] == pytest.approx(
-        1 / np.sqrt(6) + 2 / np.sqrt(6)
-    )
-    assert recs.loc[("a", "z"), "because_product_id"] == "y"
-    # d bought x only: y (0.667) before z (0.408)
-    d = recs.loc["d"].sort_values("recommendation_rank")
-    assert list(d.index) == ["y", "z"]
-    assert d["score"].tolist() == pytest.approx([2 / 3, 1 / np.sqrt(6)])
-    assert (d["because_product_id"] == "x").all()
-    # b bought everything: nothing left to recommend
-    assert "b" not in recs.index.get_level_values("customer_id")
-
-
-def test_never_recommends_what_was_bought_and_k_limits_the_list():
-    rng = np.random.default_rng(3)
-    frame = pd.DataFrame(
-        {
-            "customer_id": rng.integers(0, 300, 3000).astype(str),
-            "product_id": rng.integers(0, 40, 3000).astype(str),
-        }
-    )
-    recs = recommend_products(frame, k=5)
-    bought = frame.drop_duplicates().assign(bought=True)
-    joined = recs.merge(bought, on=["customer_id", "product_id"], how="left")
-    assert joined["bought"].isna().all()
-    assert recs.groupby("customer_id").size().max() == 5
-    assert recs["recommendation_rank"].between(1, 5).all()
-    assert (recs["score"] > 0).all()
-    assert recs["recommendation_rank"].dtype == "int64"
-    assert recs["score"].dtype == "float64"
-
-
-def test_ties_go_to_the_first_product_and_results_are_deterministic():
-    # e bought p; q and r are each bought with p once: equal scores
-    frame = purchases("e:p f:p f:q g:p g:r")
-    recs = recommend_products(frame, k=1)
-    assert recs.set_index("customer_id").loc["e", "product_id"] == "q"
-    pd.testing.assert_frame_equal(recs, recommend_products(frame, k=1))
-
-
-def test_batches_give_the_same_answer(monkeypatch):
-    rng = np.random.default_rng(5)
-    frame = pd.DataFrame(
-        {
-            "customer_id": rng.integers(0, 500, 4000).astype(str),
-            "product_id": rng.integers(0, 30, 4000).astype(str),
-        }
-    )
-    whole = recommend_products(frame)
-    monkeypatch.setattr(recommend, "BATCH_CELLS", 30 * 7)
-    pd.testing.assert_frame_equal(recommend_products(frame), whole)
-
-
-def test_empty_input_and_bad_input():
-    empty = recommend_products(
-        purchases("").reindex(columns=["customer_id", "product_id"])
-    )
-    assert empty.empty and list(empty.columns) == list(RECOMMENDATION_COLUMNS)
-    with pytest.raises(ValueError, match="product_id"):
-        recommend_products(pd.DataFrame({"customer_id": ["a"]}))
-    with pytest.raises(ValueError, match="k must be"):
-        recommend_products(SMALL, k=0)
-
-
-def test_time_split_evaluation_on_a_planted_pair():
-    # Everyone who buys "kettle" later buys "tea"; "bread" is what most
-    # people buy. Customers n0..n9 bought a kettle before the split and tea
-    # after it: item CF finds tea, popularity offers bread first.
-    before = [f"n{i}:kettle" for i in range(10)] + [
-        f"o{i}:kettle o{i}:tea" for i in range(5)
-    ]
-    before += [f"p{i}:bread p{i}:milk" for i in range(30)] + [
-        f"n{i}:jam" for i in range(10)
-    ]
-    after = [f"n{i}:tea" for i in range(10)]
-    frame = pd.concat(
+def purchases(baskets: dict[str, str]) -> pd.DataFrame:
+    """One line per letter: {"c1": "AB"} is c1 buying A and B once."""
+    return pd.DataFrame(
         [
-            purchases(" ".join(before)).assign(order_date="2024-01-01"),
-            purchases(" ".join(after)).assign(order_date="2024-03-01"),
+            (customer, product)
+            for customer, bought in baskets.items()
+            for product in bought
+        ],
+        columns=["customer_id", "product_id"],
+    )
+
+
+# Buyers: A {c1, c2, c4}, B {c1, c3}, C {c2, c3}, D {c3}. Every line is a
+# single purchase, so each weight is log(1 + 1) and the cosines are
+# co-buyers / sqrt(buyers_i * buyers_j):
+# AB = AC = 1/sqrt(6), AD = 0, BC = 1/2, BD = CD = 1/sqrt(2).
+TINY = purchases({"c1": "AB", "c2": "AC", "c3": "BCD", "c4": "A"})
+AB = AC = 1 / np.sqrt(6)
+BC = 1 / 2
+BD = CD = 1 / np.sqrt(2)
+HAND = [
+    # customer, rank, product, score / log 2, because
+    ("c1", 1, "C", AC + BC, "B"),
+    ("c1", 2, "D", BD, "B"),
+    ("c2", 1, "B", AB + BC, "C"),
+    ("c2", 2, "D", CD, "C"),
+    # B and C contribute 1/sqrt(6) each: the tie goes to B
+    ("c3", 1, "A", AB + AC, "B"),
+    # B and C score the same: ranked by product_id; D scores 0, left out
+    ("c4", 1, "B", AB, "A"),
+    ("c4", 2, "C", AC, "A"),
+]
+
+
+def test_scores_ranks_and_reasons_equal_the_hand_computation():
+    result = recommend_products(TINY)
+    expected = pd.DataFrame(
+        HAND,
+        columns=[
+            "customer_id",
+            "recommendation_rank",
+            "product_id",
+            "score",
+            "because",
+        ],
+    )
+    assert result["customer_id"].tolist() == expected["customer_id"].tolist()
+    assert (
+        result["recommendation_rank"].tolist()
+        == expected["recommendation_rank"].tolist()
+    )
+    assert result["product_id"].tolist() == expected["product_id"].tolist()
+    np.testing.assert_allclose(result["score"], expected["score"] * LOG2, rtol=1e-12)
+    assert result["because_product_id"].tolist() == expected["because"].tolist()
+
+
+def test_item_similarity_is_the_column_cosine_without_self_similarity():
+    matrix, customers, products = purchase_matrix(TINY)
+    assert customers.tolist() == ["c1", "c2", "c3", "c4"]
+    assert products.tolist() == ["A", "B", "C", "D"]
+    expected = np.array(
+        [
+            [0, AB, AC, 0],
+            [AB, 0, BC, BD],
+            [AC, BC, 0, CD],
+            [0, BD, CD, 0],
         ]
     )
-    metrics = dict(evaluate_recommendations(frame, "2024-02-01", k=1))
-    assert metrics["evaluation_customers"] == 10
-    assert metrics["hit_rate_at_1"] == 1.0
-    assert metrics["popularity_hit_rate_at_1"] == 0.0
-    assert evaluate_recommendations(frame, "2025-01-01") == []
+    np.testing.assert_allclose(item_similarity(matrix), expected, atol=1e-15)
+
+
+def test_output_has_the_declared_columns_and_dtypes():
+    result = recommend_products(TINY)
+    assert list(result.columns) == list(RECOMMENDATION_COLUMNS)
+    assert result.dtypes.astype(str).to_dict() == RECOMMENDATION_COLUMNS
+
+
+def test_products_already_bought_are_never_recommended():
+    rng = np.random.default_rng(3)
+    lines = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 60, 600).astype(str),
+            "product_id": np.char.add("P", rng.integers(0, 25, 600).astype(str)),
+        }
+    )
+    result = recommend_products(lines, k=5)
+    bought = lines.drop_duplicates()
+    overlap = result.merge(bought, on=["customer_id", "product_id"])
+    assert overlap.empty
+    assert len(result) > 0
+    assert (result["score"] > 0).all()
+    assert (result["product_id"] != result["because_product_id"]).all()
+    assert result.groupby("customer_id")["recommendation_rank"].max().max() == 5
+    # because_product_id is always a product the customer bought
+    reasons = result.rename(
+        columns={"product_id": "recommended", "because_product_id": "product_id"}
+    ).merge(bought, on=["customer_id", "product_id"])
+    assert len(reasons) == len(result)
+
+
+def test_because_is_the_bought_product_with_the_largest_term():
+    # c buys X and Y; Z is bought with Y by three customers and with X by
+    # one, so Y's term for Z is the larger one.
+    lines = purchases(
+        {"c": "XY", "a1": "YZ", "a2": "YZ", "a3": "YZ", "b1": "XZ", "b2": "X"}
+    )
+    result = recommend_products(lines).set_index("customer_id").loc[["c"]]
+    assert result["product_id"].tolist() == ["Z"]
+    assert result["because_product_id"].tolist() == ["Y"]
+    # Y: 4 buyers, Z: 4, X: 3; co-buyers YZ 3, XZ 1.
+    expected = LOG2 * (3 / np.sqrt(4 * 4) + 1 / np.sqrt(3 * 4))
+    assert result["score"].iloc[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_repeat_purchases_weigh_as_log_counts():
+    once = recommend_products(purchases({"c": "AB", "d": "AC", "e": "BD"}))
+    again = recommend_products(purchases({"c": "AAAB", "d": "AC", "e": "BD"}))
+    # for c, C comes through A and D through B: equal while every line is
+    # single, C first once c has bought A three times
+    assert once.loc[once["customer_id"] == "c", "product_id"].tolist() == ["C", "D"]
+    c_again = again.loc[again["customer_id"] == "c"]
+    assert c_again["product_id"].tolist() == ["C", "D"]
+    assert c_again["score"].iloc[0] > c_again["score"].iloc[1]
+    assert once.loc[once["customer_id"] == "c", "score"].nunique() == 1
+
+
+def test_k_limits_the_list():
+    result = recommend_products(TINY, k=1)
+    assert result.groupby("customer_id").size().eq(1).all()
+    assert result["recommendation_rank"].eq(1).all()
+    assert result["product_id"].tolist() == ["C", "B", "A", "B"]
+    assert len(recommend_products(TINY, k=100)) == len(HAND)
+
+
+def test_ties_are_broken_by_product_id_whatever_the_input_order():
+    # P10, P2 and P9 are interchangeable for c: same score, ordered as
+    # strings
+    lines = purchases({"c": ["A"], "x": ["A", "P9", "P10", "P2"]})
+    first = recommend_products(lines, k=2)
+    assert first.loc[first["customer_id"] == "c", "product_id"].tolist() == [
+        "P10",
+        "P2",
+    ]
+    for seed in range(5):
+        shuffled = lines.sample(frac=1, random_state=seed)
+        pd.testing.assert_frame_equal(recommend_products(shuffled, k=2), first)
+
+
+def test_batches_give_the_same_result_as_one_pass(monkeypatch):
+    rng = np.random.default_rng(7)
+    lines = pd.DataFrame(
+        {
+            "customer_id": np.char.add("c", rng.integers(0, 200, 3000).astype(str)),
+            "product_id": np.char.add("p", rng.integers(0, 40, 3000).astype(str)),
+        }
+    )
+    whole = recommend_products(lines)
+    monkeypatch.setattr(recommend, "BATCH_CELLS", 3 * 40)
+    batched = recommend_products(lines)
+    pd.testing.assert_frame_equal(batched, whole)
+
+
+def test_empty_input_gives_an_empty_frame_with_the_columns():
+    empty = pd.DataFrame({"customer_id": pd.Series(dtype=str), "product_id": []})
+    result = recommend_products(empty)
+    assert result.empty
+    assert result.dtypes.astype(str).to_dict() == RECOMMENDATION_COLUMNS
+    # nobody who shares a product: no positive score, no rows
+    assert recommend_products(purchases({"a": "X", "b": "Y"})).empty
+
+
+def test_missing_values_are_ignored():
+    lines = pd.concat(
+        [TINY, pd.DataFrame({"customer_id": [None, "c9"], "product_id": ["A", None]})]
+    )
+    pd.testing.assert_frame_equal(recommend_products(lines), recommend_products(TINY))
+
+
+def test_bad_input_raises_a_clear_error():
+    with pytest.raises(ValueError, match="lacks required column.*product_id"):
+        recommend_products(pd.DataFrame({"customer_id": ["a"]}))
+    with pytest.raises(ValueError, match="order_date"):
+        evaluate_recommendations(TINY, "2025-01-01")
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        recommend_products(TINY, k=0)
+    with pytest.raises(ValueError, match="DataFrame"):
+        recommend_products([("a", "b")])
+
+
+def test_popular_products_counts_distinct_buyers_with_ties_by_id():
+    lines = purchases({"a": "BBC", "b": "BA", "c": "CA", "d": "D"})
+    popular = popular_products(lines)
+    assert popular.index.tolist() == ["A", "B", "C", "D"]
+    assert popular.tolist() == [2, 2, 2, 1]
+
+
+def dated(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["customer_id", "product_id", "order_date"])
+
+
+def planted_pair() -> pd.DataFrame:
+    """Y is only ever bought together with X. Four customers bought X
+    before the split and Y after it (e4 also the most popular product P1);
+    P1, P2 and P3 are the popular products."""
+    before, after = "2025-01-15", "2025-05-01"
+    rows = [(f"u{i}", p, before) for i in range(8) for p in ("P1", "P2", "P3")]
+    rows += [(f"t{i}", p, before) for i in range(5) for p in ("X", "Y")]
+    rows += [(f"e{i}", "X", before) for i in range(1, 5)]
+    rows += [(f"e{i}", "Y", after) for i in range(1, 5)]
+    rows += [("e4", "P1", after)]
+    # not evaluated: new after the split, or nothing new after it
+    rows += [("n1", "P1", after), ("u0", "P1", after)]
+    return dated(rows)
+
+
+def test_evaluation_on_a_planted_pair_beats_popularity():
+    metrics = dict(evaluate_recommendations(planted_pair(), "2025-03-31", k=2))
+    assert list(metrics) == [
+        "hit_rate_at_2",
+        "popularity_hit_rate_at_2",
+        "hit_rate_lift_over_popularity",
+        "evaluation_customers",
+        "catalogue_coverage",
+    ]
+    assert metrics["evaluation_customers"] == 4
+    assert metrics["hit_rate_at_2"] == 1.0
+    # popularity offers e1..e4 P1 and P2: only e4's P1 is a hit
+    assert metrics["popularity_hit_rate_at_2"] == 0.25
+    assert metrics["hit_rate_lift_over_popularity"] == 4.0
+    # Y is the only product recommended to anyone, of 5 bought in training
+    assert metrics["catalogue_coverage"] == pytest.approx(1 / 5)
+
+
+def test_popularity_baseline_skips_products_the_customer_owns():
+    # e already owns P1 and P2, so at k=1 popularity offers P3, which e buys
+    lines = dated(
+        [(f"u{i}", p, "2025-01-01") for i in range(5) for p in ("P1", "P2", "P3")]
+        + [("u5", "P1", "2025-01-01"), ("u5", "P2", "2025-01-01")]
+        + [("e", "P1", "2025-01-01"), ("e", "P2", "2025-01-01")]
+        + [("e", "P3", "2025-06-01")]
+    )
+    metrics = dict(evaluate_recommendations(lines, pd.Timestamp("2025-03-31"), k=1))
+    assert metrics["evaluation_customers"] == 1
+    assert metrics["popularity_hit_rate_at_1"] == 1.0
+
+
+def test_split_date_is_inclusive_and_nobody_to_evaluate_gives_no_metrics():
+    # Y, bought on the split date, is training data: nothing new after it
+    lines = dated([("a", "X", "2025-03-01"), ("a", "Y", "2025-03-31")])
+    assert evaluate_recommendations(lines, "2025-03-31") == []
+    later = dict(evaluate_recommendations(lines, "2025-03-30"))
+    assert later["evaluation_customers"] == 1

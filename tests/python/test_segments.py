@@ -116,3 +116,14 @@ def test_assignment_uses_the_fitted_scaling_not_the_new_rows():
 def test_missing_feature_is_a_clear_error():
     with pytest.raises(ValueError, match="avg_price_index"):
         fit_segments(planted().drop(columns="avg_price_index"), seed=1)
+
+
+def test_row_order_does_not_change_the_segments():
+    features = pd.concat(
+        [planted(), planted(n_per_style=60, seed=1)], ignore_index=True
+    )
+    features["customer_id"] = [f"c{i:04d}" for i in range(len(features))]
+    shuffled = features.sample(frac=1.0, random_state=3)
+    first = assign_segments(features, fit_segments(features, seed=7))
+    second = assign_segments(features, fit_segments(shuffled, seed=7))
+    pd.testing.assert_frame_equal(first, second)

@@ -179,9 +179,12 @@ order_features as (
         ) as net_revenue_365d,
         avg(net_revenue) filter (where is_completed) as avg_order_value,
         avg(count_lines) filter (where is_completed) as avg_lines_per_order,
-        avg(avg_units_per_line) filter (where is_completed)
+        -- averages of averages are rounded: parallel summation may differ
+        -- in the last bit between builds, and the models must not
+        round(avg(avg_units_per_line) filter (where is_completed), 9)
             as avg_units_per_line,
-        avg(avg_price_index) filter (where is_completed) as avg_price_index,
+        round(avg(avg_price_index) filter (where is_completed), 9)
+            as avg_price_index,
         avg(case when is_discounted then 1.0 else 0.0 end)
         filter (where is_completed) as pct_orders_discounted,
         count(*) as count_orders,

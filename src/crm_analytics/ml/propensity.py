@@ -93,8 +93,12 @@ def fit_propensity(
     """Fit the boosted model, its calibration and the logistic baseline.
 
     Returns None when the snapshot is too small (fewer than 50 rows) or
-    holds one class only: there is nothing to learn.
+    holds one class only: there is nothing to learn. Rows are sorted by
+    customer_id first, so the cross-validation folds, and with them the
+    model, do not depend on the order the warehouse returned them in.
     """
+    if "customer_id" in snapshot.columns:
+        snapshot = snapshot.sort_values("customer_id", kind="stable")
     x = _matrix(snapshot)
     y = label(snapshot)
     if len(y) < MIN_TRAINING_ROWS or y.min() == y.max():

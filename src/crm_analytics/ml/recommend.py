@@ -1,13 +1,28 @@
 """Product recommendations: item-based collaborative filtering.
 
-Customers x products is a sparse binary matrix (bought or not). Two products
-are similar when the same customers buy both: cosine similarity of their
-columns, ``co_buyers(i, j) / sqrt(buyers(i) * buyers(j))``, with a product's
-similarity to itself set to 0. A customer's score for a product is the sum
-of its similarities to the products they bought; the top k products they
-have not bought are recommended, each explained by the purchased product
-that contributes most to its score. Customers are scored in batches, so
-memory stays bounded by batch x products whatever the number of customers.
+The customers x products matrix holds ``log(1 + lines)``: how often the
+customer bought the product, damped so that a habit counts more than a
+single purchase but not linearly more. Two products are similar when the
+same customers buy both: the cosine of their columns, with a product's
+similarity to itself set to 0. A customer's score for a product is
+``sum_i weight(customer, i) * cosine(i, product)`` over the products i they
+bought; the top k products they have not bought are recommended, each
+explained by the bought product with the largest term of that sum
+(``because_product_id``).
+
+The item x item similarity is dense (products^2 floats: 32 MB for 2,000
+products) and customers are scored in batches of sparse rows, so memory is
+bounded by ``BATCH_CELLS`` whatever the number of customers; no customers x
+products matrix is ever dense for all customers at once.
+
+:func:`evaluate_recommendations` judges the method on a time split beside
+a popularity baseline (the most bought products the customer has not
+bought). On the demo data popularity is a strong baseline: products are
+drawn from broad category mixes and one global popularity, so even an
+oracle that knows each simulated person's persona and favourite category
+gets only about 1.3 times its hit rate at 10, and item CF edges past it
+(about 1.08 times). Log counts beat binary purchases there; similarity
+shrinkage, sharpening, asymmetric cosine and row weighting did not help.
 """
 
 from __future__ import annotations
@@ -18,8 +33,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-BATCH_CELLS = 20_000_000
-"""Customers per batch x products: bounds the dense score matrix."""
+BATCH_CELLS = 1 << 23
+"""Customers per scoring batch x products: the size of the dense score
+block (8.4M float64 cells, 67 MB), 4,194 customers per batch for 2,000
+products. Larger blocks cost memory and gain no speed."""
 
 RECOMMENDATION_COLUMNS: dict[str, str] = {
     "customer_id": "object",
@@ -30,101 +47,174 @@ RECOMMENDATION_COLUMNS: dict[str, str] = {
 }
 
 
-def _check_columns(frame: pd.DataFrame, required: list[str]) -> None:
-    missing = [c for c in required if c not in frame.columns]
+def _check_purchases(purchases: pd.DataFrame, required: list[str]) -> None:
+    if not isinstance(purchases, pd.DataFrame):
+        raise ValueError("purchases must be a pandas DataFrame")
+    missing = [c for c in required if c not in purchases.columns]
     if missing:
-        raise ValueError(f"purchases frame lacks columns: {', '.join(missing)}")
+        raise ValueError(
+            f"purchases lacks required column(s) {', '.join(missing)}; "
+            f"needs {', '.join(required)}"
+        )
+
+
+def _check_k(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    return int(k)
+
+
+def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Ids as strings; string columns are kept as they are (no copy)."""
+    return frame.astype(
+        {c: str for c in frame.columns if not pd.api.types.is_string_dtype(frame[c])}
+    )
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame(columns=list(RECOMMENDATION_COLUMNS)).astype(
-        RECOMMENDATION_COLUMNS
+    return pd.DataFrame(
+        {c: pd.Series(dtype=t) for c, t in RECOMMENDATION_COLUMNS.items()}
     )
 
 
 def purchase_matrix(
     purchases: pd.DataFrame,
 ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
-    """Binary customers x products matrix with its sorted row and column
-    labels."""
-    pairs = purchases[["customer_id", "product_id"]].dropna().astype(str)
+    """Customers x products matrix of ``log(1 + lines bought)``.
+
+    Returns the CSR matrix (column indices sorted within each row) and its
+    row and column labels, both sorted as strings. Lines without a
+    customer_id or product_id are ignored.
+    """
+    _check_purchases(purchases, ["customer_id", "product_id"])
+    pairs = _as_strings(purchases[["customer_id", "product_id"]].dropna())
     customer_codes, customers = pd.factorize(pairs["customer_id"], sort=True)
     product_codes, products = pd.factorize(pairs["product_id"], sort=True)
     matrix = sparse.csr_matrix(
-        (np.ones(len(pairs), dtype=np.float32), (customer_codes, product_codes)),
+        (np.ones(len(pairs)), (customer_codes, product_codes)),
         shape=(len(customers), len(products)),
     )
     matrix.sum_duplicates()
-    matrix.data[:] = 1.0
-    return matrix, np.asarray(customers), np.asarray(products)
+    matrix.data = np.log1p(matrix.data)
+    return (
+        matrix,
+        np.asarray(customers, dtype=object),
+        np.asarray(products, dtype=object),
+    )
 
 
-def item_similarity(matrix: sparse.csr_matrix) -> np.ndarray:
-    """Dense products x products cosine similarity, diagonal 0."""
-    co_buyers = (matrix.T @ matrix).toarray().astype(np.float64)
-    buyers = np.sqrt(np.diag(co_buyers))
+def item_similarity(matrix: sparse.spmatrix) -> np.ndarray:
+    """Dense products x products cosine similarity of the columns of
+    ``matrix``, with 0 on the diagonal and for products nobody bought."""
+    gram = (matrix.T @ matrix).toarray()
+    norms = np.sqrt(np.diag(gram))
     with np.errstate(divide="ignore", invalid="ignore"):
-        similarity = co_buyers / np.outer(buyers, buyers)
-    similarity = np.nan_to_num(similarity)
+        similarity = gram / np.outer(norms, norms)
+    similarity[~np.isfinite(similarity)] = 0.0
     np.fill_diagonal(similarity, 0.0)
     return similarity
 
 
 def _batches(n_rows: int, n_columns: int) -> Iterator[slice]:
-    size = max(100, BATCH_CELLS // max(n_columns, 1))
+    size = max(1, BATCH_CELLS // max(n_columns, 1))
     for start in range(0, n_rows, size):
         yield slice(start, min(start + size, n_rows))
 
 
-def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the k highest scores per row, best first; ties go
-    to the lower column (the alphabetically first product)."""
-    k = min(k, scores.shape[1])
-    if k == 0:
-        return np.empty((scores.shape[0], 0), dtype=np.int64)
-    # stable sort on -score keeps column order among equal scores
-    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (row, column, rank) of the k best positive scores of each row.
+
+    Ties go to the lower column, the product first in product_id order.
+    ``argpartition`` picks k columns per row; in the rare rows where more
+    columns than those tie with the k-th best score, every column scoring
+    at least that much is a candidate. Candidates are sorted by
+    (row, -score, column) and the first k of each row kept.
+    """
+    n_rows, n_columns = scores.shape
+    k = min(k, n_columns)
+    picked = np.argpartition(scores, n_columns - k, axis=1)[:, n_columns - k :]
+    kth_best = np.take_along_axis(scores, picked, axis=1).min(axis=1)
+    tied = np.flatnonzero((scores >= kth_best[:, None]).sum(axis=1, dtype=np.int64) > k)
+    clear = np.setdiff1d(np.arange(n_rows), tied, assume_unique=True)
+    tied_scores = scores[tied]
+    tied_rows, tied_columns = np.nonzero(
+        (tied_scores >= kth_best[tied, None]) & (tied_scores > 0)
+    )
+    rows = np.concatenate([np.repeat(clear, k), tied[tied_rows]])
+    columns = np.concatenate([picked[clear].ravel(), tied_columns])
+    values = scores[rows, columns]
+    positive = values > 0
+    rows, columns, values = rows[positive], columns[positive], values[positive]
+    order = np.lexsort((columns, -values, rows))
+    rows, columns = rows[order], columns[order]
+    first_of_row = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+    rank = np.arange(rows.size) - np.repeat(
+        first_of_row, np.diff(np.r_[first_of_row, rows.size])
+    )
+    keep = rank < k
+    return rows[keep], columns[keep], rank[keep] + 1
+
+
+def _because(
+    bought: sparse.csr_matrix,
+    similarity: np.ndarray,
+    rows: np.ndarray,
+    columns: np.ndarray,
+) -> np.ndarray:
+    """For each (customer row, recommended column) the bought column with
+    the largest term weight x similarity; ties go to the lower column."""
+    counts = np.diff(bought.indptr)[rows]
+    pair = np.repeat(np.arange(rows.size), counts)
+    first = np.cumsum(counts) - counts
+    position = np.repeat(bought.indptr[rows], counts) + (
+        np.arange(pair.size) - np.repeat(first, counts)
+    )
+    items = bought.indices[position]
+    terms = bought.data[position] * similarity[items, columns[pair]]
+    best = np.maximum.reduceat(terms, first)
+    # column indices are sorted within a row, so the first maximum is the
+    # lowest product_id
+    is_best = np.flatnonzero(terms == best[pair])
+    _, first_best = np.unique(pair[is_best], return_index=True)
+    return items[is_best[first_best]]
 
 
 def recommend_products(purchases: pd.DataFrame, k: int = 10) -> pd.DataFrame:
-    """Top ``k`` products per customer that they have not bought.
+    """Top ``k`` products per customer that the customer has not bought.
 
     ``purchases`` has customer_id and product_id, one row per purchased
-    line (duplicates allowed). Only products with a positive score are
-    recommended, so a customer may get fewer than k. Returns
-    :data:`RECOMMENDATION_COLUMNS`.
+    line (duplicates allowed; more lines weigh more, as log(1 + lines)).
+    Returns :data:`RECOMMENDATION_COLUMNS`, one row per customer x rank,
+    sorted by customer_id and rank. Only products with a positive score are
+    recommended, so a customer may get fewer than ``k`` (or none, when no
+    one who bought their products bought anything else). Equal scores are
+    ranked by product_id.
     """
-    _check_columns(purchases, ["customer_id", "product_id"])
-    if k < 1:
-        raise ValueError("k must be at least 1")
-    if purchases.empty:
-        return _empty()
+    _check_purchases(purchases, ["customer_id", "product_id"])
+    k = _check_k(k)
     matrix, customers, products = purchase_matrix(purchases)
+    if matrix.nnz == 0:
+        return _empty()
     similarity = item_similarity(matrix)
     frames = []
-    for rows in _batches(*matrix.shape):
-        bought = matrix[rows].toarray() > 0
-        scores = bought @ similarity
-        scores[bought] = -np.inf
-        top = _top_k(scores, k)
-        top_scores = np.take_along_axis(scores, top, axis=1)
-        # the bought product most similar to each recommendation explains it
-        because = np.column_stack(
-            [
-                np.where(bought, similarity[top[:, rank]], -np.inf).argmax(axis=1)
-                for rank in range(top.shape[1])
-            ]
-        )
-        keep = top_scores > 0
-        row_index = np.nonzero(keep)[0]
+    for batch in _batches(*matrix.shape):
+        bought = matrix[batch]
+        bought.sort_indices()
+        scores = np.asarray(bought @ similarity)
+        scores[bought.nonzero()] = -np.inf
+        rows, columns, rank = _top_k(scores, k)
+        if rows.size == 0:
+            continue
+        because = _because(bought, similarity, rows, columns)
+        # object columns of the shared label strings: no copy per cell
         frames.append(
             pd.DataFrame(
                 {
-                    "customer_id": customers[rows][row_index],
-                    "recommendation_rank": np.nonzero(keep)[1] + 1,
-                    "product_id": products[top[keep]],
-                    "score": top_scores[keep],
-                    "because_product_id": products[because[keep]],
+                    "customer_id": pd.Series(customers[batch][rows], dtype=object),
+                    "recommendation_rank": rank,
+                    "product_id": pd.Series(products[columns], dtype=object),
+                    "score": scores[rows, columns],
+                    "because_product_id": pd.Series(products[because], dtype=object),
                 }
             )
         )
@@ -134,63 +224,86 @@ def recommend_products(purchases: pd.DataFrame, k: int = 10) -> pd.DataFrame:
 
 
 def popular_products(purchases: pd.DataFrame) -> pd.Series:
-    """Products by number of distinct buyers, most bought first (ties by
-    product_id)."""
-    buyers = purchases.drop_duplicates(["customer_id", "product_id"])
-    counts = buyers.groupby("product_id").size().rename("buyers").reset_index()
-    counts = counts.sort_values(["buyers", "product_id"], ascending=[False, True])
-    return counts.set_index("product_id")["buyers"]
+    """Number of distinct buyers per product_id, most bought first (ties
+    by product_id)."""
+    _check_purchases(purchases, ["customer_id", "product_id"])
+    pairs = _as_strings(purchases[["customer_id", "product_id"]].dropna())
+    buyers = pairs.drop_duplicates().groupby("product_id").size()
+    order = np.lexsort((buyers.index.to_numpy(), -buyers.to_numpy()))
+    return buyers.iloc[order].rename("count_buyers")
+
+
+def _popularity_hits(train: pd.DataFrame, new: pd.DataFrame, k: int) -> pd.Series:
+    """Customers of ``new`` (bool per customer) for whom one of their new
+    products is among the k most popular products they had not bought.
+
+    A product at popularity rank r (0 = most bought) is on a customer's
+    list when fewer than k products of rank below r are unbought, i.e.
+    ``r - (owned products of rank below r) < k``.
+    """
+    popular = popular_products(train)
+    rank = pd.Series(np.arange(len(popular)), index=popular.index)
+    n_products = len(rank)
+    codes, _ = pd.factorize(
+        pd.concat([train["customer_id"], new["customer_id"]]), sort=False
+    )
+    owned_key = np.sort(
+        codes[: len(train)] * n_products + rank[train["product_id"]].to_numpy()
+    )
+    new_rank = new["product_id"].map(rank)
+    known = new_rank.notna().to_numpy()
+    new_codes = codes[len(train) :][known]
+    new_rank = new_rank.to_numpy()[known].astype(np.int64)
+    owned_before = np.searchsorted(
+        owned_key, new_codes * n_products + new_rank
+    ) - np.searchsorted(owned_key, new_codes * n_products)
+    on_list = new_rank - owned_before < k
+    hits = pd.Series(on_list).groupby(new["customer_id"].to_numpy()[known]).any()
+    return hits.reindex(new["customer_id"].unique(), fill_value=False)
 
 
 def evaluate_recommendations(
     purchases: pd.DataFrame, split_date: object, k: int = 10
 ) -> list[tuple[str, float]]:
-    """Hit rate at k on a time split, beside a popularity baseline.
+    """Hit rate at ``k`` on a time split, beside a popularity baseline.
 
-    Trains on purchases up to ``split_date``; evaluates customers who bought
-    before it and bought, after it, at least one product new to them. A hit
-    is a customer with at least one of those new products among their k
-    recommendations. The baseline recommends the k most bought products
-    they have not bought. Returns metric tuples; empty when nobody can be
-    evaluated.
+    ``purchases`` has customer_id, product_id and order_date. The model is
+    trained on the purchases up to and including ``split_date``. The
+    evaluation customers bought before the split and bought at least one
+    product after it that they had not bought before (a new product); a
+    hit is one of those new products among their k recommendations. The
+    baseline recommends the k products with most distinct buyers in
+    training that the customer has not bought. Catalogue coverage is the
+    share of products bought in training that are recommended to anyone.
+
+    Returns (metric_name, value) pairs; none when nobody can be evaluated.
     """
-    _check_columns(purchases, ["customer_id", "product_id", "order_date"])
-    dates = pd.to_datetime(purchases["order_date"])
-    split = pd.Timestamp(split_date)
-    train = purchases.loc[dates <= split, ["customer_id", "product_id"]]
-    after = purchases.loc[dates > split, ["customer_id", "product_id"]]
-    after = after.drop_duplicates().merge(
-        train.drop_duplicates(), how="left", indicator=True
-    )
-    new = after.loc[
-        (after["_merge"] == "left_only")
-        & after["customer_id"].isin(train["customer_id"]),
-        ["customer_id", "product_id"],
-    ]
-    if new.empty or train.empty:
+    _check_purchases(purchases, ["customer_id", "product_id", "order_date"])
+    k = _check_k(k)
+    lines = purchases[["customer_id", "product_id", "order_date"]].dropna()
+    dates = pd.to_datetime(lines["order_date"])
+    pair_columns = ["customer_id", "product_id"]
+    pairs = _as_strings(lines[pair_columns])
+    train = pairs.loc[(dates <= pd.Timestamp(split_date)).to_numpy()]
+    owned = train.drop_duplicates()
+    after = pairs.loc[(dates > pd.Timestamp(split_date)).to_numpy()].drop_duplicates()
+    after = after.loc[after["customer_id"].isin(owned["customer_id"])]
+    after = after.merge(owned, how="left", indicator=True)
+    new = after.loc[after["_merge"] == "left_only", pair_columns]
+    if new.empty:
         return []
-    recommended = recommend_products(train, k)
-    evaluated = new["customer_id"].unique()
-    hits = recommended.merge(new, on=["customer_id", "product_id"])
-    hit_rate = hits["customer_id"].nunique() / len(evaluated)
+    n_customers = new["customer_id"].nunique()
 
-    popular = popular_products(train).index.to_numpy()
-    bought = train.drop_duplicates().groupby("customer_id")["product_id"].agg(set)
-    new_sets = new.groupby("customer_id")["product_id"].agg(set)
-    popularity_hits = 0
-    for customer in evaluated:
-        owned = bought.get(customer, set())
-        top = [p for p in popular[: k + len(owned)] if p not in owned][:k]
-        popularity_hits += bool(new_sets[customer].intersection(top))
-    popularity_rate = popularity_hits / len(evaluated)
-    n_products = train["product_id"].nunique()
+    recommended = recommend_products(train, k)
+    hits = recommended.merge(new, on=pair_columns)["customer_id"].nunique()
+    hit_rate = hits / n_customers
+    popularity_rate = _popularity_hits(owned, new, k).sum() / n_customers
+    lift = hit_rate / popularity_rate if popularity_rate > 0 else float("nan")
+    coverage = recommended["product_id"].nunique() / owned["product_id"].nunique()
     return [
-        ("evaluation_customers", float(len(evaluated))),
-        (f"hit_rate_at_{k}", hit_rate),
-        (f"popularity_hit_rate_at_{k}", popularity_rate),
-        (
-            "hit_rate_lift_over_popularity",
-            hit_rate / popularity_rate if popularity_rate > 0 else float("nan"),
-        ),
-        ("catalogue_coverage", recommended["product_id"].nunique() / n_products),
+        (f"hit_rate_at_{k}", float(hit_rate)),
+        (f"popularity_hit_rate_at_{k}", float(popularity_rate)),
+        ("hit_rate_lift_over_popularity", float(lift)),
+        ("evaluation_customers", float(n_customers)),
+        ("catalogue_coverage", float(coverage)),
     ]

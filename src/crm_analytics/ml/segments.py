@@ -168,6 +168,9 @@ def fit_segments(
     k) the model holds metric rows only and everyone is ``early_stage``.
     """
     _check_columns(features, ["count_purchase_days", *SEGMENT_FEATURES])
+    if "customer_id" in features.columns:
+        # k-means' seeding depends on row order: make it the customers'
+        features = features.sort_values("customer_id", kind="stable")
     eligible = features.loc[features["count_purchase_days"] >= min_purchase_days]
     rows: list[tuple[object, object, str, str, float]] = [
         (None, None, "metric", "customers", float(len(features))),
