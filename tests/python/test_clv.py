@@ -146,3 +146,14 @@ def test_too_few_repeat_buyers_give_empty_parameters():
     assert parameters.empty
     assert list(parameters.columns) == ["model_name", "metric_name", "value"]
     assert score_clv(rfm, parameters, 12, 0.01).empty
+
+
+def test_fits_do_not_depend_on_row_order(summary):
+    shuffled = summary.sample(frac=1.0, random_state=4)
+    first = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], 7)
+    second = fit_bgnbd(shuffled["frequency"], shuffled["recency"], shuffled["T"], 7)
+    assert first == second
+    repeat = pd.read_csv(CDNOW / "cdnow_customers_summary_with_transactions.csv")
+    mixed = repeat.sample(frac=1.0, random_state=4)
+    spend = fit_gamma_gamma(repeat["x"], repeat["zbar"])
+    assert spend == fit_gamma_gamma(mixed["x"], mixed["zbar"])

@@ -142,3 +142,11 @@ def test_row_order_does_not_change_the_model():
     pd.testing.assert_frame_equal(
         score_churn(train, current, seed=5), score_churn(shuffled, current, seed=5)
     )
+
+
+def test_evaluation_does_not_depend_on_test_row_order():
+    train, test = snapshot(1500, 1), snapshot(1500, 2)
+    shuffled = test.sample(frac=1.0, random_state=2)
+    assert evaluate_propensity(train, test, churn_label, 3) == evaluate_propensity(
+        train, shuffled, churn_label, 3
+    )

@@ -111,6 +111,9 @@ def fit_bgnbd(
         pd.DataFrame({"x": frequency, "tx": recency, "T": t})
         .value_counts()
         .reset_index(name="weight")
+        # a fixed order makes the summed likelihood, and the fit, independent
+        # of the order the rows arrived in
+        .sort_values(["x", "tx", "T"], kind="stable")
     )
     x, tx, big_t, weight = (
         summary[c].to_numpy(float) for c in ("x", "tx", "T", "weight")
@@ -204,7 +207,8 @@ def fit_gamma_gamma(frequency: object, monetary_value: object) -> GammaGammaFit:
     keep = (x > 0) & (m > 0)
     if keep.sum() < 3:
         raise ValueError("Gamma-Gamma needs at least 3 repeat buyers with spend")
-    x, m = x[keep], m[keep]
+    order = np.lexsort((m[keep], x[keep]))
+    x, m = x[keep][order], m[keep][order]
 
     def objective(log_params: np.ndarray) -> float:
         return -gamma_gamma_log_likelihood(tuple(np.exp(log_params)), x, m).mean()
@@ -302,6 +306,8 @@ def evaluate_bgnbd_holdout(holdout: pd.DataFrame) -> list[tuple[str, float]]:
     """
     if (holdout["frequency"] > 0).sum() < MIN_REPEAT_BUYERS:
         return []
+    if "customer_id" in holdout.columns:
+        holdout = holdout.sort_values("customer_id", kind="stable")
     holdout_days = float(holdout["holdout_days"].iloc[0])
     fit = fit_bgnbd(
         holdout["frequency"], holdout["recency"], holdout["t"], unit_days_of(holdout)

@@ -154,6 +154,9 @@ def evaluate_propensity(
     with row counts and label rates. Empty when no model could be fitted or
     the test snapshot holds one class only."""
     model = fit_propensity(train, label, seed)
+    if "customer_id" in test.columns:
+        # ties in calibrated scores are ranked by customer, not arrival
+        test = test.sort_values("customer_id", kind="stable")
     y = label(test)
     if model is None or len(y) == 0 or y.min() == y.max():
         return []
