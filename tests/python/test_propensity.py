@@ -150,3 +150,13 @@ def test_evaluation_does_not_depend_on_test_row_order():
     assert evaluate_propensity(train, test, churn_label, 3) == evaluate_propensity(
         train, shuffled, churn_label, 3
     )
+
+
+def test_a_feature_nobody_has_is_left_out():
+    # transactions-only input: no tickets or surveys, so no CSAT or NPS
+    train = snapshot(1000, 1).assign(avg_csat_score=np.nan, avg_nps_score=np.nan)
+    model = fit_propensity(train, churn_label, 1)
+    assert "avg_csat_score" not in model.features
+    scored = score_churn(train, snapshot(100, 2), 1)
+    assert scored["p_churn"].between(0, 1).all()
+    assert not scored["churn_reasons"].str.contains("avg_csat_score").any()

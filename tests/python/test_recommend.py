@@ -273,3 +273,16 @@ def test_split_date_is_inclusive_and_nobody_to_evaluate_gives_no_metrics():
     assert evaluate_recommendations(lines, "2025-03-31") == []
     later = dict(evaluate_recommendations(lines, "2025-03-30"))
     assert later["evaluation_customers"] == 1
+
+
+def test_empty_output_keeps_text_columns_as_text_in_duckdb():
+    # dbt-duckdb writes what pandas gives it: an empty object column would
+    # become INTEGER and break joins on product_id downstream
+    import duckdb
+
+    empty = recommend_products(pd.DataFrame({"customer_id": [], "product_id": []}))
+    types = dict(
+        zip(empty.columns, duckdb.sql("select * from empty").types, strict=True)
+    )
+    assert str(types["product_id"]) == "VARCHAR"
+    assert str(types["because_product_id"]) == "VARCHAR"

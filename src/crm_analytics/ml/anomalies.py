@@ -40,8 +40,8 @@ MIN_CUSTOMERS = 100
 """Below this the percentiles mean little: nobody is flagged."""
 
 ANOMALY_COLUMNS: dict[str, str] = {
-    "customer_id": "object",
-    "anomaly_reasons": "object",
+    "customer_id": "str",
+    "anomaly_reasons": "str",
     "anomaly_score": "float64",
     "is_anomaly": "bool",
 }

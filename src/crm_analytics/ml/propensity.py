@@ -68,6 +68,7 @@ class PropensityModel:
     medians: pd.Series
     base_rate: float
     n_rows: int
+    features: tuple[str, ...]
 
 
 def churn_label(snapshot: pd.DataFrame) -> np.ndarray:
@@ -80,11 +81,13 @@ def purchase_label(snapshot: pd.DataFrame) -> np.ndarray:
     return (snapshot["count_horizon_purchase_days"] > 0).to_numpy(int)
 
 
-def _matrix(snapshot: pd.DataFrame) -> pd.DataFrame:
+def _matrix(
+    snapshot: pd.DataFrame, features: tuple[str, ...] = FEATURES
+) -> pd.DataFrame:
     missing = [c for c in FEATURES if c not in snapshot.columns]
     if missing:
         raise ValueError(f"snapshot lacks feature columns: {', '.join(missing)}")
-    return snapshot[list(FEATURES)].astype(float)
+    return snapshot[list(features)].astype(float)
 
 
 def fit_propensity(
@@ -103,6 +106,10 @@ def fit_propensity(
     y = label(snapshot)
     if len(y) < MIN_TRAINING_ROWS or y.min() == y.max():
         return None
+    # a feature no customer has (no tickets or surveys in the input, say)
+    # carries nothing and cannot be binned
+    features = tuple(f for f in FEATURES if x[f].notna().any())
+    x = x[list(features)]
     boosted = HistGradientBoostingClassifier(
         max_iter=200,
         learning_rate=0.05,
@@ -128,13 +135,13 @@ def fit_propensity(
         x.fillna(medians), y
     )
     return PropensityModel(
-        boosted, calibrated, baseline, medians, float(y.mean()), len(y)
+        boosted, calibrated, baseline, medians, float(y.mean()), len(y), features
     )
 
 
 def predict(model: PropensityModel, snapshot: pd.DataFrame) -> np.ndarray:
     """Calibrated probability of the label for each row."""
-    return model.calibrated.predict_proba(_matrix(snapshot))[:, 1]
+    return model.calibrated.predict_proba(_matrix(snapshot, model.features))[:, 1]
 
 
 def top_decile_lift(y: np.ndarray, p: np.ndarray) -> float:
@@ -161,7 +168,8 @@ def evaluate_propensity(
     if model is None or len(y) == 0 or y.min() == y.max():
         return []
     p = predict(model, test)
-    p_base = model.baseline.predict_proba(_matrix(test).fillna(model.medians))[:, 1]
+    x_test = _matrix(test, model.features).fillna(model.medians)
+    p_base = model.baseline.predict_proba(x_test)[:, 1]
     return [
         ("training_rows", float(model.n_rows)),
         ("training_label_rate", model.base_rate),
@@ -183,12 +191,12 @@ def explain(
 ) -> list[str]:
     """Per row, the ``top`` features that raise the probability most, as
     ``feature=value (+delta)``; features that lower it are not reasons."""
-    x = _matrix(snapshot)
+    x = _matrix(snapshot, model.features)
     if x.empty:
         return []
     base = model.boosted.predict_proba(x)[:, 1]
-    contributions = np.empty((len(x), len(FEATURES)))
-    for j, feature in enumerate(FEATURES):
+    contributions = np.empty((len(x), len(model.features)))
+    for j, feature in enumerate(model.features):
         neutral = x.copy()
         neutral[feature] = model.medians[feature]
         contributions[:, j] = base - model.boosted.predict_proba(neutral)[:, 1]
@@ -197,7 +205,7 @@ def explain(
     reasons = []
     for i, row in enumerate(order):
         parts = [
-            f"{FEATURES[j]}={_fmt(values[i, j])} (+{contributions[i, j]:.2f})"
+            f"{model.features[j]}={_fmt(values[i, j])} (+{contributions[i, j]:.2f})"
             for j in row
             if contributions[i, j] >= 0.005
         ]
@@ -216,20 +224,20 @@ CHURN_BANDS: tuple[tuple[float, str], ...] = ((0.3, "low"), (0.6, "medium"))
 otherwise high."""
 
 CHURN_COLUMNS: dict[str, str] = {
-    "customer_id": "object",
-    "churn_risk_band": "object",
-    "churn_reasons": "object",
+    "customer_id": "str",
+    "churn_risk_band": "str",
+    "churn_reasons": "str",
     "p_churn": "float64",
     "horizon_days": "int64",
 }
 PURCHASE_COLUMNS: dict[str, str] = {
-    "customer_id": "object",
-    "most_likely_category": "object",
+    "customer_id": "str",
+    "most_likely_category": "str",
     "p_purchase": "float64",
     "p_most_likely_category": "float64",
     "horizon_days": "int64",
 }
-METRIC_COLUMNS: dict[str, str] = {"metric_name": "object", "metric_value": "float64"}
+METRIC_COLUMNS: dict[str, str] = {"metric_name": "str", "metric_value": "float64"}
 
 
 def risk_band(p: np.ndarray) -> np.ndarray:

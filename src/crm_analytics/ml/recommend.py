@@ -39,11 +39,11 @@ block (8.4M float64 cells, 67 MB), 4,194 customers per batch for 2,000
 products. Larger blocks cost memory and gain no speed."""
 
 RECOMMENDATION_COLUMNS: dict[str, str] = {
-    "customer_id": "object",
+    "customer_id": "str",
     "recommendation_rank": "int64",
-    "product_id": "object",
+    "product_id": "str",
     "score": "float64",
-    "because_product_id": "object",
+    "because_product_id": "str",
 }
 
 

@@ -46,17 +46,17 @@ SILHOUETTE_SAMPLE = 10_000
 SELECTION_SAMPLE = 50_000
 
 SEGMENT_COLUMNS: dict[str, str] = {
-    "customer_id": "object",
-    "segment_id": "object",
-    "segment_name": "object",
+    "customer_id": "str",
+    "segment_id": "str",
+    "segment_name": "str",
     "distance_to_centroid": "float64",
     "is_clustered": "bool",
 }
 MODEL_COLUMNS: dict[str, str] = {
-    "segment_id": "object",
-    "segment_name": "object",
-    "parameter_name": "object",
-    "feature_name": "object",
+    "segment_id": "str",
+    "segment_name": "str",
+    "parameter_name": "str",
+    "feature_name": "str",
     "value": "float64",
 }
 """The fitted model, long: per feature its ``clip_low``, ``clip_high``,
