@@ -1,5 +1,6 @@
 # crm_analytics: two commands for users.
-#   make demo   build the demo warehouse (venv, deps, demo data, dbt build)
+#   make demo   build the demo warehouse (venv, deps, demo data, dbt build,
+#               publish the marts to the serving file if every test passed)
 #   make test   run every test (lint, dbt build + dbt tests, pytest)
 
 PYTHON ?= python3
@@ -10,7 +11,9 @@ DEMO_SEED ?= 42
 DEMO_DIR ?= data/demo
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export CRM_RAW_DIR ?= $(DEMO_DIR)/raw
-export CRM_DUCKDB_PATH ?= warehouse/crm.duckdb
+# dbt builds into the build file; BI reads the serving file.
+export CRM_DUCKDB_PATH ?= warehouse/build.duckdb
+export CRM_SERVING_PATH ?= warehouse/crm.duckdb
 
 .PHONY: demo test lint pytest install data build clean
 
@@ -33,10 +36,11 @@ $(DEMO_DIR)/.generated-$(DEMO_CUSTOMERS)-$(DEMO_SEED): $(VENV)/.installed $(wild
 	$(BIN)/python -m crm_analytics.generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(DEMO_DIR)
 	@touch $@
 
+# dbt build into the build file; publish to the serving file only if the
+# whole build (models and tests) passed.
 build: install
-	@mkdir -p $(dir $(CRM_DUCKDB_PATH))
-	$(BIN)/dbt build
-	@echo "Warehouse ready: $(CRM_DUCKDB_PATH)"
+	@mkdir -p $(dir $(CRM_DUCKDB_PATH)) $(dir $(CRM_SERVING_PATH))
+	$(BIN)/python -m crm_analytics.publish
 
 lint: install
 	$(BIN)/ruff check src tests python_models

@@ -1,0 +1,215 @@
+"""Blue/green publishing: build into a build file, serve a copy of the marts.
+
+``dbt build`` writes ``warehouse/build.duckdb`` (the build file,
+``CRM_DUCKDB_PATH``). Only when
+the whole build, models and tests, succeeds are the BI-facing tables (schema
+``marts``) copied into a fresh file written with DuckDB's storage version
+1.4 (the long-term-support release that BI drivers bundle) and moved over
+``warehouse/crm.duckdb`` (the serving file, ``CRM_SERVING_PATH``) with one
+atomic rename.
+
+A reader that has the serving file open keeps reading the version it opened
+(the old file lives on until its last handle closes); new connections see
+the new version; a build never waits for a reader, because it never writes
+the serving file in place; and a failing build leaves the serving file as
+it was.
+
+Run ``python -m crm_analytics.publish`` (``make demo`` and ``make build`` do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from crm_analytics.contract import PROJECT_DIR
+
+SERVING_STORAGE_VERSION = "v1.4.0"
+"""Files written for this version open in DuckDB 1.4 and newer clients."""
+
+PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts",)
+
+DEFAULT_BUILD = PROJECT_DIR / "warehouse" / "build.duckdb"
+DEFAULT_SERVING = PROJECT_DIR / "warehouse" / "crm.duckdb"
+
+
+class PublishError(RuntimeError):
+    """The build failed or produced nothing to publish: nothing was published."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a publish wrote."""
+
+    path: Path
+    tables: int
+    rows: int
+    seconds: float
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def published_tables(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(schema, table) of the build's base tables to publish, in a fixed order."""
+    schemas = ", ".join(_literal(s) for s in PUBLISHED_SCHEMAS)
+    return connection.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        f"where database_name = 'build' and schema_name in ({schemas}) "
+        "order by 1, 2"
+    ).fetchall()
+
+
+def publish(build_path: Path, serving_path: Path) -> Published:
+    """Copy the published schemas of ``build_path`` into a new file and move
+    it over ``serving_path`` atomically. Raises PublishError when the build
+    file is missing or has no mart tables; the serving file is untouched."""
+    started = time.perf_counter()
+    build_path, serving_path = Path(build_path), Path(serving_path)
+    if not build_path.exists():
+        raise PublishError(f"no build file at {build_path}: run dbt build first")
+    serving_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = serving_path.with_name(f".{serving_path.name}.{os.getpid()}.tmp")
+    staging.unlink(missing_ok=True)
+    rows = 0
+    try:
+        with duckdb.connect() as connection:
+            connection.execute(
+                f"attach {_literal(str(build_path))} as build (read_only)"
+            )
+            tables = published_tables(connection)
+            if not tables:
+                raise PublishError(f"{build_path} holds no tables in schema marts")
+            connection.execute(
+                f"attach {_literal(str(staging))} as serving "
+                f"(storage_version {_literal(SERVING_STORAGE_VERSION)})"
+            )
+            for schema in sorted({schema for schema, _ in tables}):
+                connection.execute(f"create schema serving.{_quote(schema)}")
+            for schema, table in tables:
+                name = f"{_quote(schema)}.{_quote(table)}"
+                connection.execute(
+                    f"create table serving.{name} as select * from build.{name}"
+                )
+                rows += connection.execute(
+                    f"select count(*) from serving.{name}"
+                ).fetchone()[0]
+            connection.execute("checkpoint serving")
+            connection.execute("detach serving")
+            connection.execute("detach build")
+        with open(staging, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(staging, serving_path)
+        directory = os.open(serving_path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    finally:
+        staging.unlink(missing_ok=True)
+        Path(f"{staging}.wal").unlink(missing_ok=True)
+    return Published(serving_path, len(tables), rows, time.perf_counter() - started)
+
+
+def failed_nodes(target_path: Path) -> list[str]:
+    """Human-readable lines for the failed or erroring nodes of the last dbt
+    invocation (from run_results.json), with where to look."""
+    results_file = target_path / "run_results.json"
+    if not results_file.exists():
+        return []
+    results = json.loads(results_file.read_text())["results"]
+    lines = []
+    for result in results:
+        if result["status"] not in ("fail", "error"):
+            continue
+        node = result["unique_id"]
+        where = ""
+        if node.startswith("test."):
+            where = " (failing rows: schema test_failures of the build file)"
+        message = (result.get("message") or "").splitlines()[:1]
+        lines.append(f"{result['status']}: {node}{where} {' '.join(message)}".strip())
+    return lines
+
+
+def build_and_publish(
+    build_path: Path = DEFAULT_BUILD,
+    serving_path: Path = DEFAULT_SERVING,
+    dbt_args: list[str] | None = None,
+    project_dir: Path = PROJECT_DIR,
+) -> Published:
+    """Run ``dbt build`` into ``build_path`` and publish it on success."""
+    dbt = Path(sys.executable).with_name("dbt")
+    env = {
+        **os.environ,
+        "CRM_DUCKDB_PATH": str(build_path),
+        "DBT_PROFILES_DIR": os.environ.get(
+            "DBT_PROFILES_DIR", str(project_dir / "profiles")
+        ),
+    }
+    target_path = project_dir / "target"
+    print(f"dbt build -> {build_path}", flush=True)
+    completed = subprocess.run(
+        [str(dbt), "build", *(dbt_args or [])], cwd=project_dir, env=env, check=False
+    )
+    if completed.returncode != 0:
+        failures = failed_nodes(target_path)
+        detail = "\n".join(f"  {line}" for line in failures)
+        raise PublishError(
+            f"dbt build failed (exit {completed.returncode}); {serving_path} was "
+            f"not changed.\n{detail}".rstrip()
+        )
+    print(f"publishing {build_path} -> {serving_path}", flush=True)
+    return publish(build_path, serving_path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m crm_analytics.publish",
+        description="dbt build into the build file, then publish the marts "
+        "to the serving file if every model and test passed.",
+    )
+    parser.add_argument("--build-path", type=Path, default=None)
+    parser.add_argument("--serving-path", type=Path, default=None)
+    parser.add_argument(
+        "--publish-only",
+        action="store_true",
+        help="skip dbt build and publish the existing build file",
+    )
+    args, dbt_args = parser.parse_known_args(argv)
+    build_path = args.build_path or Path(
+        os.environ.get("CRM_DUCKDB_PATH", DEFAULT_BUILD)
+    )
+    serving_path = args.serving_path or Path(
+        os.environ.get("CRM_SERVING_PATH", DEFAULT_SERVING)
+    )
+    try:
+        if args.publish_only:
+            result = publish(build_path, serving_path)
+        else:
+            result = build_and_publish(build_path, serving_path, dbt_args)
+    except PublishError as error:
+        print(f"not published: {error}", file=sys.stderr)
+        return 1
+    size_mb = result.path.stat().st_size / 1e6
+    print(
+        f"published {result.tables} tables ({result.rows:,} rows, {size_mb:.1f} MB) "
+        f"to {result.path} in {result.seconds:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Blue/green publishing: only a passing build reaches the serving file,
+readers keep a consistent version, and the file opens in DuckDB 1.4+."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crm_analytics.contract import PROJECT_DIR
+from crm_analytics.publish import (
+    SERVING_STORAGE_VERSION,
+    PublishError,
+    build_and_publish,
+    main,
+    publish,
+)
+
+
+def fake_build(path: Path, rows: int) -> Path:
+    """A build file with a marts table of ``rows`` rows and a staging table
+    that must not be published."""
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema marts; create schema staging")
+        connection.execute(
+            f"create table marts.t as select range as x from range({rows})"
+        )
+        connection.execute("create table staging.s as select 1 as y")
+    return path
+
+
+def count(path: Path) -> int:
+    """Rows of marts.t seen by a new reader in another process (within one
+    process DuckDB reuses an instance already open on the same path)."""
+    script = (
+        "import duckdb, sys; "
+        "c = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(c.execute('select count(*) from marts.t').fetchone()[0])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout)
+
+
+def test_publish_copies_the_marts_only_in_the_compatible_storage_version(tmp_path):
+    serving = tmp_path / "serve" / "crm.duckdb"
+    result = publish(fake_build(tmp_path / "build.duckdb", 3), serving)
+    assert (result.tables, result.rows) == (1, 3)
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        tables = connection.execute(
+            "select schema_name || '.' || table_name from duckdb_tables()"
+        ).fetchall()
+        tags = connection.execute(
+            "select tags from duckdb_databases() "
+            "where database_name = current_database()"
+        ).fetchone()[0]
+    assert tables == [("marts.t",)]
+    assert tags["storage_version"].startswith(SERVING_STORAGE_VERSION)
+    assert [p.name for p in serving.parent.iterdir()] == ["crm.duckdb"]
+
+
+def test_a_reader_keeps_its_version_while_a_publish_replaces_the_file(tmp_path):
+    serving = tmp_path / "crm.duckdb"
+    publish(fake_build(tmp_path / "one.duckdb", 1), serving)
+    with duckdb.connect(str(serving), read_only=True) as reader:
+        assert reader.execute("select count(*) from marts.t").fetchone()[0] == 1
+        # the publish neither waits for nor disturbs the open reader
+        publish(fake_build(tmp_path / "two.duckdb", 2), serving)
+        assert reader.execute("select count(*) from marts.t").fetchone()[0] == 1
+        assert count(serving) == 2  # a new connection sees the new version
+    assert count(serving) == 2
+
+
+def test_missing_or_empty_build_does_not_touch_the_serving_file(tmp_path):
+    serving = tmp_path / "crm.duckdb"
+    publish(fake_build(tmp_path / "good.duckdb", 5), serving)
+    with pytest.raises(PublishError, match="no build file"):
+        publish(tmp_path / "absent.duckdb", serving)
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    with pytest.raises(PublishError, match="no tables in schema marts"):
+        publish(tmp_path / "empty.duckdb", serving)
+    assert count(serving) == 5
+    assert (
+        main(
+            [
+                "--publish-only",
+                "--build-path",
+                str(tmp_path / "absent.duckdb"),
+                "--serving-path",
+                str(serving),
+            ]
+        )
+        == 1
+    )
+
+
+@pytest.mark.e2e
+def test_a_failing_data_test_does_not_publish(tmp_path, capsys):
+    # a copy of the project with one data test that always fails
+    project = tmp_path / "project"
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        target = project / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT_DIR / name, target)
+    (project / "tests" / "assert_always_fails.sql").write_text(
+        "-- fails on purpose: one row\nselect 1 as reason\n"
+    )
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "transactions.csv").write_text(
+        "customer_id,transacted_at,amount\nC1,2024-01-05,10.5\nC1,2024-02-05,20\n"
+    )
+    serving = tmp_path / "crm.duckdb"
+    publish(fake_build(tmp_path / "previous.duckdb", 7), serving)
+    monkeypatch_env = {
+        "CRM_RAW_DIR": str(raw),
+        "CRM_DUCKDB_TEMP": str(tmp_path / "duckdb_tmp"),
+        "DBT_PROFILES_DIR": str(project / "profiles"),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in monkeypatch_env.items():
+            patch.setenv(key, value)
+        with pytest.raises(PublishError) as failure:
+            build_and_publish(
+                tmp_path / "build.duckdb",
+                serving,
+                ["--select", "fct_orders", "assert_always_fails"],
+                project_dir=project,
+            )
+    message = str(failure.value)
+    assert "assert_always_fails" in message
+    assert "test_failures" in message
+    assert count(serving) == 7
