@@ -150,7 +150,8 @@ def build_and_publish(
     dbt_args: list[str] | None = None,
     project_dir: Path = PROJECT_DIR,
 ) -> Published:
-    """Run ``dbt build`` into ``build_path`` and publish it on success."""
+    """Run ``dbt build`` into ``build_path``, then ``dbt docs generate``
+    (target/index.html and catalog.json), and publish on success."""
     dbt = Path(sys.executable).with_name("dbt")
     env = {
         **os.environ,
@@ -170,6 +171,15 @@ def build_and_publish(
         raise PublishError(
             f"dbt build failed (exit {completed.returncode}); {serving_path} was "
             f"not changed.\n{detail}".rstrip()
+        )
+    print("dbt docs generate", flush=True)
+    docs = subprocess.run(
+        [str(dbt), "docs", "generate"], cwd=project_dir, env=env, check=False
+    )
+    if docs.returncode != 0:
+        raise PublishError(
+            f"dbt docs generate failed (exit {docs.returncode}); {serving_path} "
+            "was not changed."
         )
     print(f"publishing {build_path} -> {serving_path}", flush=True)
     return publish(build_path, serving_path)
