@@ -2,7 +2,8 @@
 scored on churn_test (active customers). One row per metric. Logic:
 crm_analytics.ml.propensity."""
 
-from crm_analytics.ml.propensity import churn_label, evaluate_propensity, metrics_frame
+from crm_analytics.ml import metrics_frame
+from crm_analytics.ml.propensity import churn_label, evaluate_propensity
 
 
 def model(dbt, session):

@@ -2,10 +2,10 @@
 scored on purchase_test, plus the most-likely-category hit rate on the same
 test horizon. One row per metric. Logic: crm_analytics.ml.propensity."""
 
+from crm_analytics.ml import metrics_frame
 from crm_analytics.ml.propensity import (
     evaluate_category,
     evaluate_propensity,
-    metrics_frame,
     purchase_label,
 )
 

@@ -5,7 +5,7 @@ per metric. Logic: crm_analytics.ml.recommend."""
 
 import pandas as pd
 
-from crm_analytics.ml.propensity import metrics_frame
+from crm_analytics.ml import metrics_frame
 from crm_analytics.ml.recommend import evaluate_recommendations
 
 

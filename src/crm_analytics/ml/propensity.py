@@ -237,7 +237,6 @@ PURCHASE_COLUMNS: dict[str, str] = {
     "p_most_likely_category": "float64",
     "horizon_days": "int64",
 }
-METRIC_COLUMNS: dict[str, str] = {"metric_name": "str", "metric_value": "float64"}
 
 
 def risk_band(p: np.ndarray) -> np.ndarray:
@@ -350,8 +349,3 @@ def score_purchase(
         }
     ).merge(category_affinity(current_categories), on="customer_id", how="left")
     return scored[list(PURCHASE_COLUMNS)].astype(PURCHASE_COLUMNS)
-
-
-def metrics_frame(metrics: list[tuple[str, float]]) -> pd.DataFrame:
-    """Metric tuples as the (metric_name, metric_value) frame dbt stores."""
-    return pd.DataFrame(metrics, columns=list(METRIC_COLUMNS)).astype(METRIC_COLUMNS)
