@@ -1,7 +1,9 @@
 # crm_analytics: two commands for users.
 #   make demo   build the demo warehouse (venv, deps, demo data, dbt build,
 #               publish the marts to the serving file if every test passed)
-#   make test   run every test (lint, dbt build + dbt tests, pytest)
+#   make test   run every test (lint, dbt build + dbt tests, pytest, the
+#               dashboard in headless Chromium)
+#   make dashboard   start the dashboard on http://localhost:8501
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,7 +17,7 @@ export CRM_RAW_DIR ?= $(DEMO_DIR)/raw
 export CRM_DUCKDB_PATH ?= warehouse/build.duckdb
 export CRM_SERVING_PATH ?= warehouse/crm.duckdb
 
-.PHONY: demo test lint pytest install data build clean
+.PHONY: demo test lint pytest install data build dashboard browser clean
 
 demo: install data build
 
@@ -42,12 +44,25 @@ build: install
 	@mkdir -p $(dir $(CRM_DUCKDB_PATH)) $(dir $(CRM_SERVING_PATH))
 	$(BIN)/python -m crm_analytics.publish
 
+# The dashboard reads only the serving file, read-only.
+dashboard: install
+	$(BIN)/streamlit run src/crm_analytics/dashboard/app.py
+
+# Headless Chromium and its driver for the dashboard's browser test (Debian
+# packages; installed once, with sudo when not root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || { \
+	    $(SUDO) apt-get update -qq && \
+	    $(SUDO) apt-get install -y -qq chromium chromium-driver; }; }
+
 lint: install
 	$(BIN)/ruff check src tests python_models
 	$(BIN)/ruff format --check src tests python_models
 	CRM_TARGET=lint $(BIN)/sqlfluff lint models macros tests
 
-pytest: install
+pytest: install browser
 	$(BIN)/pytest
 
 test: lint pytest

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard on the serving file (``make dashboard``)."""

@@ -1,0 +1,581 @@
+"""The dashboard's questions, as SQL on the serving file's marts.
+
+One function per chart or table, each returning a DataFrame, so they can be
+tested without a browser. Filters narrow customers through
+``marts.dim_customers`` (segment, country) and months through the date range.
+Where a mart is pre-aggregated for all customers (``fct_kpi_monthly``,
+``fct_nps_monthly``) and the user picks a subset, the same measures are
+recomputed from the fact tables; a test holds the two equal on all customers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from crm_analytics.dashboard.data import Filters, query
+
+#: What every page reads, by page url path: the dbt exposures declare the
+#: same (a test compares them), and each page's SQL names only these tables.
+PAGE_TABLES: dict[str, tuple[str, ...]] = {
+    "overview": ("fct_kpi_monthly", "fct_orders", "dim_customers"),
+    "segments": ("dim_customers", "fct_segment_profiles"),
+    "churn": ("dim_customers", "fct_customer_churn_scores"),
+    "clv": ("dim_customers", "fct_customer_clv_predictions"),
+    "satisfaction": (
+        "dim_customers",
+        "fct_nps_monthly",
+        "fct_survey_responses",
+        "fct_support_tickets",
+    ),
+    "cohorts": ("fct_cohort_retention",),
+    "products": (
+        "dim_customers",
+        "dim_products",
+        "fct_product_associations",
+        "fct_customer_recommendations",
+    ),
+    "data_quality": (
+        "dq_row_reconciliation",
+        "dq_quarantined_rows",
+        "fct_ml_model_metrics",
+    ),
+}
+
+
+def date_bounds(path: Path) -> tuple[date, date]:
+    """First and last KPI month: the date filter's range."""
+    frame = query(
+        path,
+        "select min(kpi_month) as lo, max(kpi_month) as hi from marts.fct_kpi_monthly",
+    )
+    return frame.loc[0, "lo"].date(), frame.loc[0, "hi"].date()
+
+
+def as_of_date(path: Path) -> date:
+    """The date the published warehouse describes (data up to and including)."""
+    frame = query(path, "select max(as_of_date) as as_of from marts.dim_customers")
+    return frame.loc[0, "as_of"].date()
+
+
+def filter_options(path: Path) -> tuple[list[str], list[str]]:
+    """The segment and country choices, as the customer filter labels them."""
+    segments = query(
+        path,
+        "select distinct coalesce(segment_name, 'non-buyer') as value "
+        "from marts.dim_customers order by 1",
+    )
+    countries = query(
+        path,
+        "select distinct coalesce(country_code, 'unknown') as value "
+        "from marts.dim_customers order by 1",
+    )
+    return segments["value"].tolist(), countries["value"].tolist()
+
+
+def monthly_kpis(path: Path, filters: Filters) -> pd.DataFrame:
+    """One row per month in the range: revenue, orders, active and new
+    customers, AOV. All customers: ``fct_kpi_monthly``; a subset: recomputed
+    from ``fct_orders`` with the same definitions."""
+    if not filters.is_customer_subset:
+        return query(
+            path,
+            """
+            select
+                kpi_month,
+                sum_net_revenue,
+                count_orders,
+                count_completed_orders,
+                count_active_customers,
+                count_new_customers,
+                avg_order_value
+            from marts.fct_kpi_monthly
+            where kpi_month between date_trunc('month', ?::date) and ?
+            order by kpi_month
+            """,
+            [filters.start, filters.end],
+        )
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        with
+
+        selected_orders as (
+            select orders.*
+            from marts.fct_orders as orders
+            inner join marts.dim_customers as customers
+                on orders.customer_id = customers.customer_id
+            where {predicate}
+        ),
+
+        first_purchases as (
+            select
+                customer_id,
+                date_trunc('month', min(order_date)) as first_month
+            from selected_orders
+            where is_completed
+            group by 1
+        ),
+
+        months as (
+            select kpi_month from marts.fct_kpi_monthly
+            where kpi_month between date_trunc('month', ?::date) and ?
+        ),
+
+        order_kpis as (
+            select
+                date_trunc('month', order_date) as kpi_month,
+                sum(net_revenue) as sum_net_revenue,
+                count(*) as count_orders,
+                count(*) filter (where is_completed) as count_completed_orders,
+                count(distinct customer_id) filter (where is_completed)
+                    as count_active_customers
+            from selected_orders
+            group by 1
+        ),
+
+        new_customers as (
+            select first_month as kpi_month, count(*) as count_new_customers
+            from first_purchases
+            group by 1
+        )
+
+        select
+            months.kpi_month,
+            cast(coalesce(order_kpis.sum_net_revenue, 0) as decimal(18, 2))
+                as sum_net_revenue,
+            coalesce(order_kpis.count_orders, 0) as count_orders,
+            coalesce(order_kpis.count_completed_orders, 0)
+                as count_completed_orders,
+            coalesce(order_kpis.count_active_customers, 0)
+                as count_active_customers,
+            coalesce(new_customers.count_new_customers, 0)
+                as count_new_customers,
+            cast(
+                order_kpis.sum_net_revenue
+                / nullif(order_kpis.count_completed_orders, 0)
+                as decimal(18, 2)
+            ) as avg_order_value
+        from months
+        left join order_kpis on months.kpi_month = order_kpis.kpi_month
+        left join new_customers on months.kpi_month = new_customers.kpi_month
+        order by months.kpi_month
+        """,
+        [*parameters, filters.start, filters.end],
+    )
+
+
+def rfm_segments(path: Path, filters: Filters) -> pd.DataFrame:
+    """Buyers per RFM segment with their lifetime and predicted value."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            customers.rfm_segment,
+            count(*) as count_customers,
+            sum(customers.lifetime_net_revenue) as sum_lifetime_net_revenue,
+            avg(customers.predicted_clv) as avg_predicted_clv,
+            avg(customers.p_churn) as avg_p_churn
+        from marts.dim_customers as customers
+        where customers.rfm_segment is not null and {predicate}
+        group by 1
+        order by sum_lifetime_net_revenue desc
+        """,
+        parameters,
+    )
+
+
+def cluster_segments(path: Path, filters: Filters) -> pd.DataFrame:
+    """Buyers per behavioural segment (k-means) with value and the profile
+    the segment was named from."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        with
+
+        selected as (
+            select
+                customers.segment_name,
+                count(*) as count_customers,
+                sum(customers.lifetime_net_revenue) as sum_lifetime_net_revenue,
+                avg(customers.lifetime_net_revenue) as avg_lifetime_net_revenue,
+                avg(customers.predicted_clv) as avg_predicted_clv
+            from marts.dim_customers as customers
+            where customers.segment_name is not null and {predicate}
+            group by 1
+        )
+
+        select
+            selected.*,
+            profiles.avg_purchase_days_per_year,
+            profiles.avg_lines_per_order,
+            profiles.avg_units_per_line,
+            profiles.avg_pct_orders_discounted
+        from selected
+        left join marts.fct_segment_profiles as profiles
+            on selected.segment_name = profiles.segment_name
+        order by selected.sum_lifetime_net_revenue desc
+        """,
+        parameters,
+    )
+
+
+def segment_crosstab(path: Path, filters: Filters) -> pd.DataFrame:
+    """Buyers by RFM segment x behavioural segment."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            customers.rfm_segment,
+            customers.segment_name,
+            count(*) as count_customers
+        from marts.dim_customers as customers
+        where customers.rfm_segment is not null
+            and customers.segment_name is not null
+            and {predicate}
+        group by 1, 2
+        """,
+        parameters,
+    )
+
+
+def churn_bands(path: Path, filters: Filters) -> pd.DataFrame:
+    """Active customers per churn risk band, with the value at stake."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            scores.churn_risk_band,
+            count(*) as count_customers,
+            avg(scores.p_churn) as avg_p_churn,
+            sum(customers.predicted_clv) as sum_predicted_clv
+        from marts.fct_customer_churn_scores as scores
+        inner join marts.dim_customers as customers
+            on scores.customer_id = customers.customer_id
+        where {predicate}
+        group by 1
+        order by avg_p_churn
+        """,
+        parameters,
+    )
+
+
+def churn_distribution(path: Path, filters: Filters) -> pd.DataFrame:
+    """Customers per 5-point bin of churn probability."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            least(floor(scores.p_churn * 20), 19) / 20 as p_churn_bin,
+            count(*) as count_customers
+        from marts.fct_customer_churn_scores as scores
+        inner join marts.dim_customers as customers
+            on scores.customer_id = customers.customer_id
+        where {predicate}
+        group by 1
+        order by 1
+        """,
+        parameters,
+    )
+
+
+def churn_risk_list(path: Path, filters: Filters, limit: int = 50) -> pd.DataFrame:
+    """The customers to call first: value at risk = p_churn x predicted CLV."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            scores.customer_id,
+            customers.segment_name,
+            customers.country_code,
+            scores.churn_risk_band,
+            scores.p_churn,
+            customers.predicted_clv,
+            scores.p_churn * coalesce(customers.predicted_clv, 0)
+                as value_at_risk,
+            customers.days_since_last_purchase,
+            scores.churn_reasons,
+            customers.next_best_action
+        from marts.fct_customer_churn_scores as scores
+        inner join marts.dim_customers as customers
+            on scores.customer_id = customers.customer_id
+        where {predicate}
+        order by value_at_risk desc, scores.customer_id
+        limit ?
+        """,
+        [*parameters, limit],
+    )
+
+
+def clv_distribution(path: Path, filters: Filters) -> pd.DataFrame:
+    """Buyers per log-spaced bin of predicted CLV (5 bins per power of ten;
+    bin_start is the lower edge, CLV below 1 counts as 1)."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            round(pow(10, floor(log10(greatest(clv.predicted_clv, 1)) * 5) / 5), 2)
+                as bin_start,
+            count(*) as count_customers,
+            sum(clv.predicted_clv) as sum_predicted_clv
+        from marts.fct_customer_clv_predictions as clv
+        inner join marts.dim_customers as customers
+            on clv.customer_id = customers.customer_id
+        where {predicate}
+        group by 1
+        order by 1
+        """,
+        parameters,
+    )
+
+
+def clv_by_segment(path: Path, filters: Filters) -> pd.DataFrame:
+    """Predicted against historical value per RFM segment."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            customers.rfm_segment,
+            sum(clv.predicted_clv) as sum_predicted_clv,
+            sum(customers.lifetime_net_revenue) as sum_lifetime_net_revenue,
+            avg(clv.p_alive) as avg_p_alive
+        from marts.fct_customer_clv_predictions as clv
+        inner join marts.dim_customers as customers
+            on clv.customer_id = customers.customer_id
+        where {predicate}
+        group by 1
+        order by sum_predicted_clv desc
+        """,
+        parameters,
+    )
+
+
+def top_clv_customers(path: Path, filters: Filters, limit: int = 25) -> pd.DataFrame:
+    """The most valuable customers by predicted CLV."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            clv.customer_id,
+            customers.segment_name,
+            customers.rfm_segment,
+            customers.country_code,
+            clv.predicted_clv,
+            clv.p_alive,
+            clv.expected_purchases_365d,
+            customers.lifetime_net_revenue,
+            customers.last_purchase_date
+        from marts.fct_customer_clv_predictions as clv
+        inner join marts.dim_customers as customers
+            on clv.customer_id = customers.customer_id
+        where {predicate}
+        order by clv.predicted_clv desc, clv.customer_id
+        limit ?
+        """,
+        [*parameters, limit],
+    )
+
+
+def nps_monthly(path: Path, filters: Filters) -> pd.DataFrame:
+    """NPS per month in the range. All customers: ``fct_nps_monthly``; a
+    subset: recomputed from ``fct_survey_responses`` the same way."""
+    if not filters.is_customer_subset:
+        return query(
+            path,
+            """
+            select response_month, count_responses, nps
+            from marts.fct_nps_monthly
+            where response_month between date_trunc('month', ?::date) and ?
+            order by response_month
+            """,
+            [filters.start, filters.end],
+        )
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            cast(date_trunc('month', responses.responded_date) as date)
+                as response_month,
+            count(*) as count_responses,
+            round(
+                100.0 * (
+                    count(*) filter (where responses.nps_class = 'promoter')
+                    - count(*) filter (where responses.nps_class = 'detractor')
+                ) / count(*),
+                2
+            ) as nps
+        from marts.fct_survey_responses as responses
+        inner join marts.dim_customers as customers
+            on responses.customer_id = customers.customer_id
+        where {predicate}
+            and date_trunc('month', responses.responded_date)
+                between date_trunc('month', ?::date) and ?
+        group by 1
+        order by 1
+        """,
+        [*parameters, filters.start, filters.end],
+    )
+
+
+def tickets_monthly(path: Path, filters: Filters) -> pd.DataFrame:
+    """Support tickets opened per month and category, with CSAT and the
+    share resolved within target."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            cast(date_trunc('month', tickets.opened_date) as date) as opened_month,
+            tickets.category,
+            count(*) as count_tickets,
+            avg(tickets.csat_score) as avg_csat_score,
+            avg(case when tickets.is_resolved_within_target then 1.0 else 0.0 end)
+                as pct_resolved_within_target
+        from marts.fct_support_tickets as tickets
+        inner join marts.dim_customers as customers
+            on tickets.customer_id = customers.customer_id
+        where {predicate}
+            and date_trunc('month', tickets.opened_date)
+                between date_trunc('month', ?::date) and ?
+        group by 1, 2
+        order by 1, 2
+        """,
+        [*parameters, filters.start, filters.end],
+    )
+
+
+def cohort_retention(path: Path, filters: Filters) -> pd.DataFrame:
+    """The retention triangle for cohorts whose first month is in the range."""
+    return query(
+        path,
+        """
+        select
+            cohort_month,
+            months_since_first_order,
+            count_cohort_customers,
+            count_active_customers,
+            pct_retained
+        from marts.fct_cohort_retention
+        where cohort_month between date_trunc('month', ?::date) and ?
+        order by cohort_month, months_since_first_order
+        """,
+        [filters.start, filters.end],
+    )
+
+
+def product_associations(
+    path: Path, level: str, min_support: float = 0.0, limit: int = 25
+) -> pd.DataFrame:
+    """The strongest association rules at ``level`` ('product' or
+    'category'), by lift."""
+    return query(
+        path,
+        """
+        select
+            antecedents,
+            consequents,
+            count_pair_baskets,
+            support,
+            confidence,
+            lift
+        from marts.fct_product_associations
+        where association_level = ? and support >= ?
+        order by lift desc, antecedents, consequents
+        limit ?
+        """,
+        [level, min_support, limit],
+    )
+
+
+def recommended_products(path: Path, filters: Filters, limit: int = 15) -> pd.DataFrame:
+    """Products most often recommended first-to-third to the selected
+    customers."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            recommendations.product_id,
+            products.product_name,
+            products.category,
+            count(*) as count_customers
+        from marts.fct_customer_recommendations as recommendations
+        inner join marts.dim_customers as customers
+            on recommendations.customer_id = customers.customer_id
+        left join marts.dim_products as products
+            on recommendations.product_id = products.product_id
+        where recommendations.recommendation_rank <= 3 and {predicate}
+        group by 1, 2, 3
+        order by count_customers desc, recommendations.product_id
+        limit ?
+        """,
+        [*parameters, limit],
+    )
+
+
+def customer_recommendations(path: Path, customer_id: str) -> pd.DataFrame:
+    """One customer's recommendations, with the product that explains each."""
+    return query(
+        path,
+        """
+        select
+            recommendations.recommendation_rank,
+            recommendations.product_id,
+            products.product_name,
+            products.category,
+            recommendations.score,
+            recommendations.because_product_id
+        from marts.fct_customer_recommendations as recommendations
+        left join marts.dim_products as products
+            on recommendations.product_id = products.product_id
+        where recommendations.customer_id = ?
+        order by recommendations.recommendation_rank
+        """,
+        [customer_id],
+    )
+
+
+def reconciliation(path: Path) -> pd.DataFrame:
+    """Rows in = kept + merged + quarantined, per raw table."""
+    return query(
+        path, "select * from marts.dq_row_reconciliation order by source_table"
+    )
+
+
+def quarantine_counts(path: Path) -> pd.DataFrame:
+    """Quarantined rows per raw table and reason."""
+    return query(
+        path,
+        """
+        select source_table, dq_reason, count(*) as count_rows
+        from marts.dq_quarantined_rows
+        group by 1, 2
+        order by count_rows desc, source_table, dq_reason
+        """,
+    )
+
+
+def model_metrics(path: Path) -> pd.DataFrame:
+    """Every model's evaluation metrics from the last build."""
+    return query(
+        path,
+        """
+        select model_name, metric_name, metric_value, data_window_start,
+            data_window_end, evaluated_at
+        from marts.fct_ml_model_metrics
+        order by model_name, metric_name
+        """,
+    )
