@@ -1,6 +1,9 @@
 {#- Customer 360: one row per resolved customer known on as_of_date, the
     core profile and order history joined with every customer metric mart,
-    so one table answers most questions. -#}
+    so one table answers most questions. No personal data: names, email,
+    phone, street address, postal code and birth date stay in the build
+    file (restricted.dim_customer_contacts); BI gets email_hash and
+    age_band. -#}
 with
 
 customers as (
@@ -75,21 +78,23 @@ next_best_actions as (
 
 ),
 
+email_hashes as (
+
+    select * from {{ ref('int_customer_email_hashes') }}
+
+),
+
 final as (
 
     select
         customers.customer_id,
-        customers.first_name,
-        customers.last_name,
-        customers.full_name,
-        customers.email,
-        customers.phone,
-        customers.street_address,
+        email_hashes.email_hash,
         customers.city,
-        customers.postal_code,
         customers.country_code,
         customers.gender,
         customers.income_band,
+        {{ age_band('customers.birth_date', 'customers.as_of_date') }}
+            as age_band,
         rfm.rfm_segment,
         loyalty.loyalty_tier,
         customer_value.value_tier,
@@ -140,7 +145,6 @@ final as (
         coalesce(signals.has_engagement_drop, false) as has_engagement_drop,
         coalesce(signals.has_repeated_unresolved_tickets, false)
             as has_repeated_unresolved_tickets,
-        customers.birth_date,
         customers.first_order_date,
         customers.last_order_date,
         customers.first_purchase_date,
@@ -171,6 +175,8 @@ final as (
         on customers.customer_id = churn_scores.customer_id
     left join next_best_actions
         on customers.customer_id = next_best_actions.customer_id
+    left join email_hashes
+        on customers.customer_id = email_hashes.customer_id
 
 )
 
