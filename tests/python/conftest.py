@@ -16,6 +16,11 @@ from crm_analytics.contract import PROJECT_DIR
 
 BIN_DIR = Path(sys.executable).parent
 
+# The key for email hashes in every build the tests run (a test value; real
+# keys come from the user's environment, never from the repository).
+TEST_PII_HASH_KEY = "test-key-" + "0123456789abcdef" * 2
+os.environ.setdefault("CRM_PII_HASH_KEY", TEST_PII_HASH_KEY)
+
 
 @dataclass
 class Warehouse:
@@ -39,6 +44,39 @@ def generate(out: Path, *args: str) -> Path:
         text=True,
     )
     return out
+
+
+RUN_METADATA_COLUMNS = ("evaluated_at",)
+"""Columns that record when a build ran, not what it computed."""
+
+
+def table_digests(path: Path, schema: str = "marts") -> dict[str, str]:
+    """md5 of each table's rows as text, sorted, by table name. Floating
+    point values count to 12 significant digits (sums in another order
+    differ in the last bits); RUN_METADATA_COLUMNS are left out."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        columns = connection.execute(
+            "select table_name, column_name, data_type from duckdb_columns() "
+            "where schema_name = ? order by table_name, column_index",
+            [schema],
+        ).fetchall()
+        select_lists: dict[str, list[str]] = {}
+        for table, column, data_type in columns:
+            if column in RUN_METADATA_COLUMNS:
+                continue
+            quoted = '"' + column.replace('"', '""') + '"'
+            if data_type in ("DOUBLE", "FLOAT"):
+                quoted = f"printf('%.12g', {quoted})"
+            select_lists.setdefault(table, []).append(quoted)
+        return {
+            table: connection.execute(
+                "select md5(coalesce(string_agg(row_text, chr(10) "
+                "order by row_text), '')) from "
+                f"(select cast(row({', '.join(items)}) as varchar) as row_text "
+                f'from "{schema}"."{table}")'
+            ).fetchone()[0]
+            for table, items in select_lists.items()
+        }
 
 
 def run_dbt(

@@ -3,7 +3,17 @@
     the product is unknown, the price is absurd against the list price
     (invalid_price), or their order was itself quarantined
     (parent_quarantined): the line's own defects come before inherited
-    ones. -#}
+    ones. Incremental: a run re-triages the lines with rows in a new load
+    batch, those quarantined for a reference (which may exist now) and kept
+    ones whose order, product or list price no longer holds (see
+    incremental_scope). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='source_row_number',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+
 with
 
 order_lines as (
@@ -45,28 +55,46 @@ kept_products as (
 
 ),
 
+scoped as (
+
+    {{ incremental_scope(
+        'order_lines',
+        ['order_id', 'line_number'],
+        "previous.dq_reason in ('unknown_order', 'unknown_product', "
+        ~ "'invalid_price', 'parent_quarantined') or ("
+        ~ "previous.row_status <> 'quarantined' and ("
+        ~ "previous.order_id not in (select order_id from order_fates "
+        ~ "where has_kept_row) or not exists (select 1 from kept_products "
+        ~ "where kept_products.product_id = previous.product_id "
+        ~ "and previous.unit_price <= " ~ var('max_price_to_list_ratio')
+        ~ " * kept_products.list_price)))",
+        raw_table='order_lines'
+    ) }}
+
+),
+
 checked as (
 
     select
-        order_lines.* exclude (dq_reason),
+        scoped.* exclude (dq_reason),
         coalesce(
-            order_lines.dq_reason,
+            scoped.dq_reason,
             case
                 when order_fates.order_id is null then 'unknown_order'
                 when kept_products.product_id is null then 'unknown_product'
                 when
-                    order_lines.unit_price
+                    scoped.unit_price
                     > {{ var('max_price_to_list_ratio') }}
                     * kept_products.list_price
                     then 'invalid_price'
                 when not order_fates.has_kept_row then 'parent_quarantined'
             end
         ) as dq_reason
-    from order_lines
+    from scoped
     left join order_fates
-        on order_lines.order_id = order_fates.order_id
+        on scoped.order_id = order_fates.order_id
     left join kept_products
-        on order_lines.product_id = kept_products.product_id
+        on scoped.product_id = kept_products.product_id
 
 ),
 

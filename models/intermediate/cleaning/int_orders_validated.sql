@@ -1,5 +1,14 @@
 {#- Every raw order row with its fate. An order whose account is not a valid
-    shop account is quarantined as unknown_customer. -#}
+    shop account is quarantined as unknown_customer. Incremental: a run
+    re-triages the orders with rows in a new load batch and those whose
+    account's validity changed (see incremental_scope). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='source_row_number',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+
 with
 
 orders as (
@@ -15,20 +24,33 @@ valid_keys as (
 
 ),
 
+scoped as (
+
+    {{ incremental_scope(
+        'orders',
+        ['order_id'],
+        "previous.dq_reason = 'unknown_customer' or ("
+        ~ "previous.row_status <> 'quarantined' and previous.account_id "
+        ~ "not in (select source_customer_id from valid_keys))",
+        raw_table='orders'
+    ) }}
+
+),
+
 checked as (
 
     select
-        orders.* exclude (dq_reason),
+        scoped.* exclude (dq_reason),
         coalesce(
-            orders.dq_reason,
+            scoped.dq_reason,
             case
                 when valid_keys.source_customer_id is null
                     then 'unknown_customer'
             end
         ) as dq_reason
-    from orders
+    from scoped
     left join valid_keys
-        on orders.account_id = valid_keys.source_customer_id
+        on scoped.account_id = valid_keys.source_customer_id
 
 ),
 

@@ -1,6 +1,15 @@
 {#- Every raw web event row with its fate. Anonymous events (no account) are
     kept; events of an account that is not a valid shop account are
-    quarantined as unknown_customer. -#}
+    quarantined as unknown_customer. Incremental: a run re-triages the events
+    with rows in a new load batch and those whose customer's validity
+    changed (see incremental_scope). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='source_row_number',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+
 with
 
 events as (
@@ -16,22 +25,35 @@ valid_keys as (
 
 ),
 
+scoped as (
+
+    {{ incremental_scope(
+        'events',
+        ['event_id'],
+        "previous.dq_reason = 'unknown_customer' or ("
+        ~ "previous.row_status <> 'quarantined' and previous.account_id "
+        ~ "not in (select source_customer_id from valid_keys))",
+        raw_table='web_events'
+    ) }}
+
+),
+
 checked as (
 
     select
-        events.* exclude (dq_reason),
+        scoped.* exclude (dq_reason),
         coalesce(
-            events.dq_reason,
+            scoped.dq_reason,
             case
                 when
-                    events.account_id is not null
+                    scoped.account_id is not null
                     and valid_keys.source_customer_id is null
                     then 'unknown_customer'
             end
         ) as dq_reason
-    from events
+    from scoped
     left join valid_keys
-        on events.account_id = valid_keys.source_customer_id
+        on scoped.account_id = valid_keys.source_customer_id
 
 ),
 

@@ -10,6 +10,7 @@ standardised as (
 
     select
         _row_number as source_row_number,
+        _source_file as source_file,
         {{ clean_text('event_id') }} as event_id,
         {{ clean_text('contact_id') }} as contact_id,
         {{ clean_text('campaign_id') }} as campaign_id,

@@ -10,6 +10,7 @@ standardised as (
 
     select
         _row_number as source_row_number,
+        _source_file as source_file,
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('product_id') }} as product_id,
         try_cast(trim(line_number) as integer) as line_number,

@@ -10,6 +10,7 @@ standardised as (
 
     select
         _row_number as source_row_number,
+        _source_file as source_file,
         {{ clean_text('event_id') }} as event_id,
         {{ clean_text('account_id') }} as account_id,
         {{ clean_text('session_id') }} as session_id,

@@ -1,0 +1,94 @@
+"""Daily loads: the base data, then daily batches (with late and updated
+rows) added one by one and built incrementally, give the same marts as a
+full refresh on the same files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import generate, run_dbt, table_digests
+
+INCREMENTAL_MODELS = (
+    "int_orders_validated",
+    "int_order_lines_validated",
+    "int_web_events_validated",
+    "int_email_events_validated",
+)
+
+
+def dbt(command: list[str], raw_dir: Path, db_path: Path, work_dir: Path) -> str:
+    result = run_dbt(command, raw_dir, db_path, work_dir)
+    assert result.returncode == 0, result.stdout[-6000:]
+    return result.stdout
+
+
+def compiled(work_dir: Path, model: str) -> str:
+    models = work_dir / "target" / "compiled" / "crm_analytics" / "models"
+    return (models / "intermediate" / "cleaning" / f"{model}.sql").read_text()
+
+
+@pytest.fixture(scope="module")
+def batched(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("batched")
+    data = generate(
+        root / "data", "--customers", "300", "--seed", "5", "--batch-days", "3"
+    )
+    return data / "raw"
+
+
+def test_the_generator_writes_daily_batches_with_updated_rows(batched: Path) -> None:
+    days = sorted(path.stem for path in (batched / "orders").iterdir())
+    assert days == ["2025-06-28", "2025-06-29", "2025-06-30"]
+    for table in ("order_lines", "web_events", "email_events"):
+        assert sorted(p.stem for p in (batched / table).iterdir()) == days
+    updated = [
+        line
+        for day in days
+        for line in (batched / "orders" / f"{day}.csv").read_text().splitlines()
+        if ",returned,".lower() in line.lower() and f"{day} 10:00:00" in line
+    ]
+    assert len(updated) >= 3
+
+
+def test_daily_batches_built_incrementally_equal_a_full_refresh(
+    batched: Path, tmp_path: Path
+) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in batched.iterdir():
+        if path.is_file():
+            shutil.copy(path, raw / path.name)
+    database = tmp_path / "incremental.duckdb"
+    work = tmp_path / "incremental"
+    dbt(["build"], raw, database, work)
+    assert "changed_keys" not in compiled(work, "int_orders_validated")
+
+    days = sorted(path.stem for path in (batched / "orders").iterdir())
+    for number, day in enumerate(days, start=1):
+        for folder in (p for p in batched.iterdir() if p.is_dir()):
+            (raw / folder.name).mkdir(exist_ok=True)
+            shutil.copy(folder / f"{day}.csv", raw / folder.name / f"{day}.csv")
+        # Daily runs of the models; the last one runs the data tests too.
+        dbt(["build" if number == len(days) else "run"], raw, database, work)
+        for model in INCREMENTAL_MODELS:
+            assert "changed_keys" in compiled(work, model), model
+
+    full = tmp_path / "full.duckdb"
+    dbt(["build", "--full-refresh"], raw, full, tmp_path / "full")
+
+    incremental_marts = table_digests(database)
+    assert len(incremental_marts) >= 30
+    assert incremental_marts == table_digests(full)
+    intermediate = {
+        table: digest
+        for table, digest in table_digests(database, "intermediate").items()
+        if table in INCREMENTAL_MODELS
+    }
+    assert len(intermediate) == len(INCREMENTAL_MODELS)
+    assert intermediate == {
+        table: digest
+        for table, digest in table_digests(full, "intermediate").items()
+        if table in INCREMENTAL_MODELS
+    }
