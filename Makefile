@@ -16,6 +16,10 @@ export CRM_RAW_DIR ?= $(DEMO_DIR)/raw
 # dbt builds into the build file; BI reads the serving file.
 export CRM_DUCKDB_PATH ?= warehouse/build.duckdb
 export CRM_SERVING_PATH ?= warehouse/crm.duckdb
+# Secret key of the email hashes in the serving file: CRM_PII_HASH_KEY when
+# set, else one made once per machine in this file (keep it to keep hashes
+# stable; it is never committed).
+PII_KEY_FILE ?= warehouse/.pii_hash_key
 
 .PHONY: demo test lint pytest install data build dashboard browser clean
 
@@ -41,8 +45,11 @@ $(DEMO_DIR)/.generated-$(DEMO_CUSTOMERS)-$(DEMO_SEED): $(VENV)/.installed $(wild
 # dbt build into the build file; publish to the serving file only if the
 # whole build (models and tests) passed.
 build: install
-	@mkdir -p $(dir $(CRM_DUCKDB_PATH)) $(dir $(CRM_SERVING_PATH))
-	$(BIN)/python -m crm_analytics.publish
+	@mkdir -p $(dir $(CRM_DUCKDB_PATH)) $(dir $(CRM_SERVING_PATH)) $(dir $(PII_KEY_FILE))
+	@test -n "$$CRM_PII_HASH_KEY" || test -s $(PII_KEY_FILE) || { umask 077; \
+	  $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $(PII_KEY_FILE); }
+	CRM_PII_HASH_KEY="$${CRM_PII_HASH_KEY:-$$(cat $(PII_KEY_FILE))}" \
+	  $(BIN)/python -m crm_analytics.publish $(BUILD_ARGS)
 
 # The dashboard reads only the serving file, read-only.
 dashboard: install

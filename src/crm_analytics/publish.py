@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from crm_analytics.contract import PROJECT_DIR
+from crm_analytics.pii import HashKeyError, hash_key
 
 SERVING_STORAGE_VERSION = "v1.4.0"
 """Files written for this version open in DuckDB 1.4 and newer clients."""
@@ -73,6 +74,29 @@ def published_tables(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, s
     ).fetchall()
 
 
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned_copies(serving_path: Path) -> list[Path]:
+    """Delete the half-written copies (``.<name>.<pid>.tmp`` and its WAL)
+    that a killed publish left beside ``serving_path``; copies of a publish
+    still running are left alone. Returns what was deleted."""
+    removed = []
+    for path in serving_path.parent.glob(f".{serving_path.name}.*.tmp*"):
+        pid = path.name[len(serving_path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _is_running(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def publish(build_path: Path, serving_path: Path) -> Published:
     """Copy the published schemas of ``build_path`` into a new file and move
     it over ``serving_path`` atomically. Raises PublishError when the build
@@ -82,6 +106,7 @@ def publish(build_path: Path, serving_path: Path) -> Published:
     if not build_path.exists():
         raise PublishError(f"no build file at {build_path}: run dbt build first")
     serving_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_copies(serving_path)
     staging = serving_path.with_name(f".{serving_path.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
     rows = 0
@@ -152,6 +177,10 @@ def build_and_publish(
 ) -> Published:
     """Run ``dbt build`` into ``build_path``, then ``dbt docs generate``
     (target/index.html and catalog.json), and publish on success."""
+    try:
+        hash_key()
+    except HashKeyError as error:
+        raise PublishError(f"{error}. {serving_path} was not changed.") from None
     dbt = Path(sys.executable).with_name("dbt")
     env = {
         **os.environ,
@@ -160,7 +189,8 @@ def build_and_publish(
             "DBT_PROFILES_DIR", str(project_dir / "profiles")
         ),
     }
-    target_path = project_dir / "target"
+    # dbt reads DBT_TARGET_PATH too, relative to the project directory.
+    target_path = project_dir / os.environ.get("DBT_TARGET_PATH", "target")
     print(f"dbt build -> {build_path}", flush=True)
     completed = subprocess.run(
         [str(dbt), "build", *(dbt_args or [])], cwd=project_dir, env=env, check=False
