@@ -21,7 +21,7 @@ export CRM_SERVING_PATH ?= warehouse/crm.duckdb
 # stable; it is never committed).
 PII_KEY_FILE ?= warehouse/.pii_hash_key
 
-.PHONY: demo test lint pytest install data build dashboard browser clean
+.PHONY: demo test lint pytest install data build dashboard browser bench clean
 
 demo: install data build
 
@@ -73,6 +73,13 @@ pytest: install browser
 	$(BIN)/pytest
 
 test: lint pytest
+
+# Benchmark at 10k, 100k and 1M customers against pandas, a hand-written
+# floor, lifetimes and mlxtend (their own venv in bench/.venv-ref); writes
+# docs/benchmarks.md and bench/results.json. About an hour on 2 cores.
+BENCH_SIZES ?= 10000,100000,1000000
+bench: install
+	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --out docs/benchmarks.md
 
 clean:
 	rm -rf target logs warehouse $(DEMO_DIR)
