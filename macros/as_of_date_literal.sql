@@ -3,7 +3,10 @@
     Stops with a clear message when the value is not a YYYY-MM-DD date. -#}
 {% macro as_of_date_literal() -%}
     {%- set value = var('as_of_date', '') | string | trim -%}
-    {%- if value in ('', 'none', 'None', 'null') -%}
+    {#- At parse time the value is not checked: in dbt build and run the
+        on-run-start hook (load_raw_check_settings) rejects a bad one first,
+        with a message about the setting rather than a compilation error. -#}
+    {%- if value in ('', 'none', 'None', 'null') or not execute -%}
         null::date
     {%- else -%}
         {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', value) -%}

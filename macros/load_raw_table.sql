@@ -3,9 +3,12 @@
     `<dir>/<table>/*.csv|*.parquet`: the single file first, then the batch
     files in name order, each row numbered after the rows before it (so a
     new batch named to sort last leaves earlier row numbers unchanged).
-    Returns the table name when a file was found, else an empty string. -#}
-{% macro load_raw_table(source, dir_sql) %}
+    A file with problems (see load_raw_csv and raw_file_select) adds them to
+    `problems` and loads nothing. Returns the table name when a file was
+    found, else an empty string. -#}
+{% macro load_raw_table(source, raw_dir, problems) %}
     {%- set table = source.identifier -%}
+    {%- set dir_sql = raw_dir | replace("'", "''") -%}
     {%- set files = run_query(
         "select file from (select file, 0 as batch from glob('" ~ dir_sql
         ~ "/" ~ table ~ ".*') union all select file, 1 from glob('" ~ dir_sql
@@ -18,35 +21,35 @@
         {%- if format not in formats -%}{%- do formats.append(format) -%}{%- endif -%}
     {%- endfor -%}
     {%- if formats | length > 1 -%}
-        {{ exceptions.raise_compiler_error(
+        {%- do problems.append(
             "Both CSV and Parquet files for raw table " ~ table ~ " ("
-            ~ files | join(', ') ~ "): keep one format per raw table."
-        ) }}
+            ~ files | map('replace', raw_dir ~ '/', '') | join(', ')
+            ~ "): keep one format per raw table."
+        ) -%}
+        {{ return(table) }}
     {%- endif -%}
     {%- set contract = source.columns.values() | list -%}
+    {%- set select_list -%}
+        null::bigint as _row_number, null::varchar as _source_file
+        {%- for column in contract -%}
+            , null::varchar as {{ adapter.quote(column.name) }}
+        {%- endfor %}
+    {%- endset -%}
+    {%- do run_query(
+        "create or replace table raw." ~ table ~ " as select "
+        ~ select_list ~ " where false"
+    ) -%}
     {%- if files | length == 0 -%}
-        {%- set select_list -%}
-            null::bigint as _row_number, null::varchar as _source_file
-            {%- for column in contract -%}
-                , null::varchar as {{ adapter.quote(column.name) }}
-            {%- endfor %}
-        {%- endset -%}
-        {%- do run_query(
-            "create or replace table raw." ~ table ~ " as select "
-            ~ select_list ~ " where false"
-        ) -%}
         {{ log("raw." ~ table ~ ": no file, empty table", info=true) }}
         {{ return('') }}
     {%- endif -%}
     {%- for file in files -%}
-        {%- set statement = "insert into raw." ~ table -%}
-        {%- if loop.first -%}
-            {%- set statement = "create or replace table raw." ~ table ~ " as" -%}
+        {%- set select = raw_file_select(file, raw_dir, contract, table, problems) -%}
+        {%- if select -%}
+            {%- do run_query("insert into raw." ~ table ~ " " ~ select) -%}
         {%- endif -%}
-        {%- do run_query(
-            statement ~ " " ~ raw_file_select(file, contract, table, loop.first)
-        ) -%}
     {%- endfor -%}
+    {%- do run_query("drop table if exists raw_load_rows") -%}
     {%- set count = run_query(
         "select count(*) from raw." ~ table
     ).columns[0].values()[0] -%}
@@ -58,40 +61,69 @@
 
 
 {#- The select that reads one raw file as the contract's columns (all text),
-    numbered after the rows already in raw.<table>. Stops with a clear
-    message when the file lacks a required column. -#}
-{% macro raw_file_select(file, contract, table, is_first) %}
+    numbered after the rows already in raw.<table>, or an empty string when
+    the file has problems (appended to `problems`): a CSV file is checked
+    and staged by load_raw_csv; a Parquet file is typed, so only its columns
+    are checked. -#}
+{% macro raw_file_select(file, raw_dir, contract, table, problems) %}
     {%- set file_sql = file | replace("'", "''") -%}
+    {%- set label = file[raw_dir | length + 1:]
+        if file.startswith(raw_dir ~ '/') else file -%}
+    {%- set offset -%}
+        (select coalesce(max(_row_number), 0) from raw.{{ table }})
+    {%- endset -%}
     {%- if file.endswith('.csv') -%}
-        {%- set reader = "read_csv('" ~ file_sql ~ "', header = true, "
-            ~ "all_varchar = true, auto_detect = true)" -%}
-    {%- else -%}
-        {%- set reader = "read_parquet('" ~ file_sql ~ "')" -%}
+        {%- set positions = load_raw_csv(file, label, contract, problems) -%}
+        {%- if positions is none -%}{{ return('') }}{%- endif -%}
+        {%- set select_list -%}
+            {{ offset }} + _rn as _row_number,
+            '{{ file_sql }}'::varchar as _source_file
+            {%- for column in contract -%}
+                {%- if column.name in positions -%}
+                    , nullif(c{{ positions[column.name] }}, '')
+                    as {{ adapter.quote(column.name) }}
+                {%- else -%}
+                    , null::varchar as {{ adapter.quote(column.name) }}
+                {%- endif -%}
+            {%- endfor %}
+        {%- endset -%}
+        {{ return("select " ~ select_list ~ " from raw_load_rows order by _rn") }}
+    {%- endif -%}
+    {#- A Parquet file starts and ends with PAR1; a file without the marks
+        (a CSV renamed, a partial copy) would fail DuckDB's read with a bare
+        error. The check reads the file once, so it is left to DuckDB above
+        1 GB. -#}
+    {%- set size = run_query(
+        "select size from read_blob('" ~ file_sql ~ "')"
+    ).columns[0].values()[0] -%}
+    {%- if size < 1000000000 and not run_query(
+        "select size >= 12 and content[1:4] = 'PAR1'::blob "
+        ~ "and content[-4:] = 'PAR1'::blob from read_blob('" ~ file_sql ~ "')"
+    ).columns[0].values()[0] -%}
+        {%- do problems.append(
+            label ~ " is not a Parquet file (it lacks the PAR1 marks at its "
+            ~ "start and end: a CSV file renamed, or a partial copy?). Export "
+            ~ "it again, or name a CSV file " ~ table ~ ".csv."
+        ) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set reader = "read_parquet('" ~ file_sql ~ "')" -%}
+    {%- set names = run_query(
+        "describe select * from " ~ reader
+    ).columns[0].values() | list -%}
+    {%- if not load_raw_check_columns(label, contract, names, problems) -%}
+        {{ return('') }}
     {%- endif -%}
     {%- set present = {} -%}
-    {%- for row in run_query("describe select * from " ~ reader) -%}
-        {%- do present.update({row[0] | trim | lower: row[0]}) -%}
+    {%- for name in names -%}
+        {%- do present.update({name | trim | lower: name}) -%}
     {%- endfor -%}
-    {%- set missing = [] -%}
-    {%- for column in contract
-        if column.meta.get('required') and column.name not in present -%}
-        {%- do missing.append(column.name) -%}
-    {%- endfor -%}
-    {%- if missing -%}
-        {{ exceptions.raise_compiler_error(
-            file ~ " lacks required column(s) " ~ missing | join(', ')
-            ~ "; it has " ~ present.values() | join(', ')
-            ~ ". See docs/raw_data_contract.md."
-        ) }}
-    {%- endif -%}
-    {%- set offset = "0" if is_first
-        else "(select coalesce(max(_row_number), 0) from raw." ~ table ~ ")" -%}
     {%- set select_list -%}
         {{ offset }} + row_number() over () as _row_number,
         '{{ file_sql }}'::varchar as _source_file
         {%- for column in contract -%}
             {%- if column.name in present -%}
-                , cast({{ adapter.quote(present[column.name]) }} as varchar)
+                , cast("{{ present[column.name] | replace('"', '""') }}" as varchar)
                 as {{ adapter.quote(column.name) }}
             {%- else -%}
                 , null::varchar as {{ adapter.quote(column.name) }}

@@ -1,9 +1,26 @@
-{#- Money as text ('$1,299.00', '€12.50', ' 12.5 ') to decimal(18, 2).
-    Currency symbols, spaces and thousands separators are dropped; anything
-    that is still not a number gives null. -#}
+{#- Money as text ('$1,299.00', '€12.50', 'EUR 12.50', ' -12.5 ') to
+    decimal(18, 2). Currency symbols, a three-letter currency code before or
+    after the number and spaces are dropped; what is left must be a plain
+    decimal number, with commas only as thousands separators. Anything else
+    gives null instead of a wrong number: '1e5', '1.234,56', '(5.00)',
+    'NaN', 'inf', '12.5.3', or an amount beyond decimal(18, 2). -#}
 {% macro parse_money(column) -%}
-    try_cast(
-        nullif(regexp_replace(trim({{ column }}), '[^0-9.\-]', '', 'g'), '')
-        as decimal(18, 2)
-    )
+    case
+        when regexp_full_match(
+            regexp_replace(
+                trim({{ column }}),
+                '^[A-Za-z]{3}\s*|\s*[A-Za-z]{3}$|[\p{Sc}\s]', '', 'g'
+            ),
+            '[+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]*)?|[+-]?\.[0-9]+'
+        )
+            then try_cast(
+                replace(
+                    regexp_replace(
+                        trim({{ column }}),
+                        '^[A-Za-z]{3}\s*|\s*[A-Za-z]{3}$|[\p{Sc}\s]', '', 'g'
+                    ),
+                    ',', ''
+                ) as decimal(18, 2)
+            )
+    end
 {%- endmacro %}

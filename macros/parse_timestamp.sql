@@ -2,21 +2,28 @@
     Accepts ISO 8601 (with or without `T`, seconds, `Z` or a UTC offset,
     converted to UTC) and the day-first formats DD/MM/YYYY, DD.MM.YYYY,
     YYYY/MM/DD, YYYYMMDD and `Month D, YYYY`, each with or without a time.
-    Anything else (or an impossible date) gives null. -#}
+    Anything else (or an impossible date) gives null, and so do dates on or
+    before 1900-01-01: placeholders ('1900-01-01', '0001-01-01',
+    '-infinity') rather than real events or birth dates. -#}
 {% macro parse_timestamp(column) -%}
-    coalesce(
-        try_cast(
-            try_cast(trim({{ column }}) as timestamptz) at time zone 'UTC'
-            as timestamp
-        ),
-        try_strptime(
-            trim({{ column }}),
-            [
-                '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y',
-                '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
-                '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M', '%d.%m.%Y',
-                '%Y%m%d', '%B %d, %Y'
-            ]
+    {%- set parsed -%}
+        coalesce(
+            try_cast(
+                try_cast(trim({{ column }}) as timestamptz) at time zone 'UTC'
+                as timestamp
+            ),
+            try_strptime(
+                trim({{ column }}),
+                [
+                    '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y',
+                    '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
+                    '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M', '%d.%m.%Y',
+                    '%Y%m%d', '%B %d, %Y'
+                ]
+            )
         )
-    )
+    {%- endset -%}
+    case
+        when {{ parsed }} >= timestamp '1900-01-02' then {{ parsed }}
+    end
 {%- endmacro %}

@@ -149,11 +149,16 @@ def publish(build_path: Path, serving_path: Path) -> Published:
     return Published(serving_path, len(tables), rows, time.perf_counter() - started)
 
 
-def failed_nodes(target_path: Path) -> list[str]:
+def failed_nodes(target_path: Path, since: float | None = None) -> list[str]:
     """Human-readable lines for the failed or erroring nodes of the last dbt
-    invocation (from run_results.json), with where to look."""
+    invocation (from run_results.json), with where to look. With ``since``
+    (a time.time()), a run_results.json written before it is an earlier
+    run's and gives nothing: dbt writes none when it stops before running
+    any node (an on-run-start hook failing on bad input, say)."""
     results_file = target_path / "run_results.json"
     if not results_file.exists():
+        return []
+    if since is not None and results_file.stat().st_mtime < since:
         return []
     results = json.loads(results_file.read_text())["results"]
     lines = []
@@ -192,11 +197,14 @@ def build_and_publish(
     # dbt reads DBT_TARGET_PATH too, relative to the project directory.
     target_path = project_dir / os.environ.get("DBT_TARGET_PATH", "target")
     print(f"dbt build -> {build_path}", flush=True)
+    started = time.time()
     completed = subprocess.run(
         [str(dbt), "build", *(dbt_args or [])], cwd=project_dir, env=env, check=False
     )
     if completed.returncode != 0:
-        failures = failed_nodes(target_path)
+        failures = failed_nodes(target_path, since=started) or [
+            "dbt stopped before building anything; the error above says why."
+        ]
         detail = "\n".join(f"  {line}" for line in failures)
         raise PublishError(
             f"dbt build failed (exit {completed.returncode}); {serving_path} was "

@@ -15,7 +15,7 @@ standardised as (
         lower({{ clean_text('channel') }}) as channel,
         lower({{ clean_text('category') }}) as category,
         lower({{ clean_text('priority') }}) as priority,
-        try_cast(trim(csat_score) as integer) as csat_score,
+        {{ parse_integer('csat_score') }} as csat_score,
         {{ parse_timestamp('opened_at') }} as opened_at,
         {{ parse_timestamp('resolved_at') }} as resolved_at,
         {{ clean_text('opened_at') }} is null as is_opened_at_missing,

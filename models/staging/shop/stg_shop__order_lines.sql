@@ -13,13 +13,15 @@ standardised as (
         _source_file as source_file,
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('product_id') }} as product_id,
-        try_cast(trim(line_number) as integer) as line_number,
-        try_cast(trim(quantity) as integer) as quantity,
+        {{ parse_integer('line_number') }} as line_number,
+        {{ parse_integer('quantity') }} as quantity,
         {{ parse_money('unit_price') }} as unit_price,
         coalesce({{ parse_money('line_discount') }}, 0) as line_discount,
         {{ clean_text('line_number') }} is null
         or {{ clean_text('quantity') }} is null
-        or {{ clean_text('unit_price') }} is null as is_number_missing
+        or {{ clean_text('unit_price') }} is null as is_number_missing,
+        {{ any_unreadable(['line_discount'], parse_money) }}
+            as is_line_discount_unreadable
 
     from source
 
@@ -36,12 +38,20 @@ flagged as (
             when quantity is null or quantity <= 0 then 'invalid_quantity'
             when unit_price is null or unit_price <= 0 then 'invalid_price'
             when
-                line_discount < 0
+                is_line_discount_unreadable
+                or line_discount < 0
                 or line_discount > quantity * unit_price
                 then 'invalid_price'
         end as dq_reason
     from standardised
 
+),
+
+final as (
+
+    select * exclude (is_line_discount_unreadable)
+    from flagged
+
 )
 
-select * from flagged
+select * from final

@@ -22,7 +22,10 @@ standardised as (
         coalesce({{ parse_money('shipping_amount') }}, 0) as shipping_amount,
         {{ parse_timestamp('ordered_at') }} as ordered_at,
         {{ parse_timestamp('updated_at') }} as updated_at,
-        {{ clean_text('ordered_at') }} is null as is_ordered_at_missing
+        {{ clean_text('ordered_at') }} is null as is_ordered_at_missing,
+        {{ any_unreadable(
+            ['discount_amount', 'shipping_amount'], parse_money
+        ) }} as has_unreadable_money
 
     from source
 
@@ -45,11 +48,21 @@ flagged as (
                 order_status not in ('completed', 'cancelled', 'returned')
                 or order_status is null
                 then 'invalid_status'
-            when discount_amount < 0 or shipping_amount < 0
+            when
+                has_unreadable_money
+                or discount_amount < 0
+                or shipping_amount < 0
                 then 'invalid_price'
         end as dq_reason
     from standardised
 
+),
+
+final as (
+
+    select * exclude (has_unreadable_money)
+    from flagged
+
 )
 
-select * from flagged
+select * from final

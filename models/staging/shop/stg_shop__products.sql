@@ -16,7 +16,9 @@ standardised as (
         lower({{ clean_text('subcategory') }}) as subcategory,
         {{ clean_text('brand') }} as brand,
         {{ parse_money('list_price') }} as list_price,
-        {{ parse_money('unit_cost') }} as unit_cost
+        {{ parse_money('unit_cost') }} as unit_cost,
+        {{ any_unreadable(['list_price', 'unit_cost'], parse_money) }}
+            as has_unreadable_money
 
     from source
 
@@ -28,10 +30,18 @@ flagged as (
         *,
         case
             when product_id is null then 'missing_required_field'
-            when list_price < 0 or unit_cost < 0 then 'invalid_price'
+            when has_unreadable_money or list_price < 0 or unit_cost < 0
+                then 'invalid_price'
         end as dq_reason
     from standardised
 
+),
+
+final as (
+
+    select * exclude (has_unreadable_money)
+    from flagged
+
 )
 
-select * from flagged
+select * from final

@@ -13,33 +13,17 @@ standardised as (
         {{ clean_text('response_id') }} as response_id,
         {{ clean_text('contact_id') }} as contact_id,
         {{ clean_text('comment') }} as response_comment,
-        try_cast(trim(nps_score) as integer) as nps_score,
-        try_cast(trim(sat_product) as integer) as sat_product,
-        try_cast(trim(sat_delivery) as integer) as sat_delivery,
-        try_cast(trim(sat_service) as integer) as sat_service,
-        try_cast(trim(sat_value) as integer) as sat_value,
+        {{ parse_integer('nps_score') }} as nps_score,
+        {{ parse_integer('sat_product') }} as sat_product,
+        {{ parse_integer('sat_delivery') }} as sat_delivery,
+        {{ parse_integer('sat_service') }} as sat_service,
+        {{ parse_integer('sat_value') }} as sat_value,
         {{ parse_timestamp('responded_at') }} as responded_at,
         {{ clean_text('responded_at') }} is null as is_responded_at_missing,
-        (
-            {{ clean_text('nps_score') }} is not null
-            and try_cast(trim(nps_score) as integer) is null
-        )
-        or (
-            {{ clean_text('sat_product') }} is not null
-            and try_cast(trim(sat_product) as integer) is null
-        )
-        or (
-            {{ clean_text('sat_delivery') }} is not null
-            and try_cast(trim(sat_delivery) as integer) is null
-        )
-        or (
-            {{ clean_text('sat_service') }} is not null
-            and try_cast(trim(sat_service) as integer) is null
-        )
-        or (
-            {{ clean_text('sat_value') }} is not null
-            and try_cast(trim(sat_value) as integer) is null
-        ) as has_unreadable_score
+        {{ any_unreadable(
+            ['nps_score', 'sat_product', 'sat_delivery', 'sat_service', 'sat_value'],
+            parse_integer
+        ) }} as has_unreadable_score
 
     from source
 
