@@ -2,9 +2,11 @@
 population's 99th percentiles and return rate. Logic:
 crm_analytics.ml.anomalies."""
 
+from crm_analytics.ml import one_thread
 from crm_analytics.ml.anomalies import detect_anomalies
 
 
+@one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
     features = dbt.ref("int_customer_feature_snapshots").filter(

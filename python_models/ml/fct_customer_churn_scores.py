@@ -2,9 +2,11 @@
 model refitted on the latest labelled snapshot (churn_test). Logic:
 crm_analytics.ml.propensity."""
 
+from crm_analytics.ml import one_thread
 from crm_analytics.ml.propensity import score_churn
 
 
+@one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
     snapshots = dbt.ref("int_customer_feature_snapshots")

@@ -1,9 +1,11 @@
 """Probabilistic CLV: one row per buyer of dim_customer_rfm, scored with the
 fitted parameters of int_clv_parameters. Logic: crm_analytics.ml.clv."""
 
+from crm_analytics.ml import one_thread
 from crm_analytics.ml.clv import score_clv
 
 
+@one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
     rfm = dbt.ref("dim_customer_rfm").df()

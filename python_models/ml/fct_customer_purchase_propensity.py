@@ -2,9 +2,11 @@
 purchase in the horizon and the most likely category, from the model
 refitted on the latest labelled snapshot. Logic: crm_analytics.ml.propensity."""
 
+from crm_analytics.ml import one_thread
 from crm_analytics.ml.propensity import score_purchase
 
 
+@one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
     snapshots = dbt.ref("int_customer_feature_snapshots")

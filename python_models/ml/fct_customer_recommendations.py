@@ -1,9 +1,11 @@
 """Top products per buyer from item-based collaborative filtering on the
 completed purchases up to as_of_date. Logic: crm_analytics.ml.recommend."""
 
+from crm_analytics.ml import one_thread
 from crm_analytics.ml.recommend import recommend_products
 
 
+@one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
     purchases = (

@@ -2,10 +2,11 @@
 scored on churn_test (active customers). One row per metric. Logic:
 crm_analytics.ml.propensity."""
 
-from crm_analytics.ml import metrics_frame
+from crm_analytics.ml import metrics_frame, one_thread
 from crm_analytics.ml.propensity import churn_label, evaluate_propensity
 
 
+@one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
     snapshots = dbt.ref("int_customer_feature_snapshots")

@@ -2,9 +2,11 @@
 evaluation on int_clv_holdout: one row per parameter or statistic. Logic:
 crm_analytics.ml.clv."""
 
+from crm_analytics.ml import one_thread
 from crm_analytics.ml.clv import fit_clv_parameters
 
 
+@one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
     rfm = dbt.ref("dim_customer_rfm").df()

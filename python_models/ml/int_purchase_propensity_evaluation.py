@@ -2,7 +2,7 @@
 scored on purchase_test, plus the most-likely-category hit rate on the same
 test horizon. One row per metric. Logic: crm_analytics.ml.propensity."""
 
-from crm_analytics.ml import metrics_frame
+from crm_analytics.ml import is_in, metrics_frame, one_thread
 from crm_analytics.ml.propensity import (
     evaluate_category,
     evaluate_propensity,
@@ -10,6 +10,7 @@ from crm_analytics.ml.propensity import (
 )
 
 
+@one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
     snapshots = dbt.ref("int_customer_feature_snapshots")
@@ -20,7 +21,7 @@ def model(dbt, session):
         .filter("snapshot_name = 'purchase_test'")
         .df()
     )
-    categories = categories[categories["customer_id"].isin(test["customer_id"])]
+    categories = categories[is_in(categories["customer_id"], test["customer_id"])]
     seed = int(dbt.config.get("random_seed"))
     metrics = evaluate_propensity(train, test, purchase_label, seed)
     return metrics_frame(metrics + evaluate_category(categories))

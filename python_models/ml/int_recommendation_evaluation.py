@@ -5,10 +5,11 @@ per metric. Logic: crm_analytics.ml.recommend."""
 
 import pandas as pd
 
-from crm_analytics.ml import metrics_frame
+from crm_analytics.ml import metrics_frame, one_thread
 from crm_analytics.ml.recommend import evaluate_recommendations
 
 
+@one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
     purchases = (

@@ -30,6 +30,8 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from crm_analytics.ml import is_in
+
 FEATURES: tuple[str, ...] = (
     "days_since_last_purchase",
     "days_since_first_purchase",
@@ -195,11 +197,19 @@ def explain(
     if x.empty:
         return []
     base = model.boosted.predict_proba(x)[:, 1]
-    contributions = np.empty((len(x), len(model.features)))
+    contributions = np.zeros((len(x), len(model.features)))
     for j, feature in enumerate(model.features):
-        neutral = x.copy()
+        # a row whose value is already the median would be predicted
+        # unchanged (contribution 0), so only the others are re-predicted;
+        # a missing value is not equal to the median and counts as changed
+        changed = (x[feature] != model.medians[feature]).to_numpy()
+        if not changed.any():
+            continue
+        neutral = x.loc[changed].copy()
         neutral[feature] = model.medians[feature]
-        contributions[:, j] = base - model.boosted.predict_proba(neutral)[:, 1]
+        contributions[changed, j] = (
+            base[changed] - model.boosted.predict_proba(neutral)[:, 1]
+        )
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :top]
     values = x.to_numpy()
     reasons = []
@@ -313,7 +323,7 @@ def evaluate_category(categories_test: pd.DataFrame) -> list[tuple[str, float]]:
     if len(buyers) == 0:
         return []
     predicted = category_affinity(categories_test)
-    predicted = predicted.loc[predicted["customer_id"].isin(buyers)]
+    predicted = predicted.loc[is_in(predicted["customer_id"], bought["customer_id"])]
     hits = predicted.merge(
         bought,
         left_on=["customer_id", "most_likely_category"],

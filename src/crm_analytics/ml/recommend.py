@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from crm_analytics.ml import is_in
+
 BATCH_CELLS = 1 << 23
 """Customers per scoring batch x products: the size of the dense score
 block (8.4M float64 cells, 67 MB), 4,194 customers per batch for 2,000
@@ -287,7 +289,7 @@ def evaluate_recommendations(
     train = pairs.loc[(dates <= pd.Timestamp(split_date)).to_numpy()]
     owned = train.drop_duplicates()
     after = pairs.loc[(dates > pd.Timestamp(split_date)).to_numpy()].drop_duplicates()
-    after = after.loc[after["customer_id"].isin(owned["customer_id"])]
+    after = after.loc[is_in(after["customer_id"], owned["customer_id"])]
     after = after.merge(owned, how="left", indicator=True)
     new = after.loc[after["_merge"] == "left_only", pair_columns]
     if new.empty:
