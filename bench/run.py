@@ -324,6 +324,12 @@ def snapshot_project(dest: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def project_version(machine: dict) -> str:
+    """The commit a run measured, with its count of uncommitted files."""
+    dirty = machine.get("git_uncommitted_files")
+    return machine["git_commit"] + (f" + {dirty} uncommitted files" if dirty else "")
+
+
 class BuildFailed(RuntimeError):
     """dbt build did not pass: the figures of this size would mean nothing."""
 
@@ -1168,6 +1174,11 @@ def render(report: dict) -> str:
         if m["git_uncommitted_files"]
         else ""
     )
+    if report.get("merged"):
+        uncommitted += (
+            "; sizes kept from earlier runs (`--merge`) were measured at the "
+            "commit in the row 'project measured' of the full build table"
+        )
     out = [
         "# Benchmarks",
         "",
@@ -1199,6 +1210,7 @@ def render(report: dict) -> str:
         "",
         head,
         rule,
+        row("project measured", str, pick("project")),
         row("raw rows in", count, pick("build", "raw_rows")),
         row(
             "orders (fct_orders)",
@@ -1572,6 +1584,9 @@ def main() -> int:
         report["sizes"] = {
             k: v for k, v in previous["sizes"].items() if int(k) not in sizes
         }
+        for kept in report["sizes"].values():
+            # sizes kept from the earlier run carry the commit they measured
+            kept.setdefault("project", project_version(previous["machine"]))
         report["started_at"] = previous["started_at"]
         report["merged"] = previous.get("merged", []) + [previous["arguments"]]
     log(f"machine: {report['machine']['cores']} cores, "
@@ -1589,6 +1604,7 @@ def main() -> int:
             log(f"stopping: {error}")
             return 1
         result["project_snapshot"] = snapshot
+        result["project"] = project_version(report["machine"])
         report["sizes"][str(customers)] = result
         report["sizes"] = dict(sorted(report["sizes"].items(), key=lambda x: int(x[0])))
         report["finished_at"] = f"{dt.datetime.now():%Y-%m-%d %H:%M}"
