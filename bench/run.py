@@ -324,6 +324,19 @@ def snapshot_project(dest: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+COMPARISONS = (
+    "sql_marts",
+    "pandas",
+    "pandas_vs_sql",
+    "floor",
+    "bgnbd",
+    "associations",
+    "apriori",
+)
+"""The sections of a size measured after its full build (--build-only skips
+them)."""
+
+
 def project_version(machine: dict) -> str:
     """The commit a run measured, with its count of uncommitted files."""
     dirty = machine.get("git_uncommitted_files")
@@ -773,7 +786,10 @@ def generate(customers: int, seed: int, work: Path, force: bool) -> dict:
 def bench_size(customers: int, args, hash_key: str, ref_python: Path | None) -> dict:
     work = args.work
     size_dir = work / f"size-{customers}"
-    result: dict = {"customers": customers}
+    result: dict = {
+        "customers": customers,
+        "duckdb_memory_limit": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT", "12GB"),
+    }
     result["generate"] = generate(customers, args.seed, work, args.regenerate)
     raw_dir = work / f"data-{customers}" / "raw"
 
@@ -818,6 +834,8 @@ def bench_size(customers: int, args, hash_key: str, ref_python: Path | None) -> 
     raw_rows = sum(result["inputs"]["raw_rows"].values())
     result["build"]["raw_rows"] = raw_rows
     result["build"]["rows_per_second"] = round(raw_rows / build.wall_seconds)
+    if args.build_only:
+        return result
 
     # 2. SQL marts against the pandas way
     sql_models, python_models = upstream_sql_models(manifest, list(PANDAS_MARTS))
@@ -1211,6 +1229,15 @@ def render(report: dict) -> str:
         head,
         rule,
         row("project measured", str, pick("project")),
+        row(
+            "comparisons below measured at",
+            str,
+            lambda size: size.get("comparisons_project", size["project"]),
+        ),
+        row(
+            "DuckDB memory_limit (`CRM_DUCKDB_MEMORY_LIMIT`)",
+            lambda size: size.get("duckdb_memory_limit", "12GB"),
+        ),
         row("raw rows in", count, pick("build", "raw_rows")),
         row(
             "orders (fct_orders)",
@@ -1540,6 +1567,12 @@ def main() -> int:
         help="run dbt in the working tree instead of a copy taken at the start",
     )
     parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="measure the full build only; with --merge, a size's comparisons "
+        "(pandas, floor, lifetimes, mlxtend) are kept from the earlier run",
+    )
+    parser.add_argument(
         "--render-only",
         action="store_true",
         help="rewrite --out from the figures in --json without running anything",
@@ -1579,6 +1612,7 @@ def main() -> int:
         "targets": TARGETS,
         "sizes": {},
     }
+    kept_comparisons: dict = {}
     if args.merge and json_path.exists():
         previous = json.loads(json_path.read_text())
         report["sizes"] = {
@@ -1588,6 +1622,10 @@ def main() -> int:
             # sizes kept from the earlier run carry the commit they measured
             kept.setdefault("project", project_version(previous["machine"]))
         report["started_at"] = previous["started_at"]
+        if args.build_only:
+            kept_comparisons = {
+                k: v for k, v in previous["sizes"].items() if int(k) in sizes
+            }
         report["merged"] = previous.get("merged", []) + [previous["arguments"]]
     log(f"machine: {report['machine']['cores']} cores, "
         f"{report['machine']['ram_gb']} GB; sizes {sizes}")  # fmt: skip
@@ -1605,6 +1643,16 @@ def main() -> int:
             return 1
         result["project_snapshot"] = snapshot
         result["project"] = project_version(report["machine"])
+        earlier = kept_comparisons.get(str(customers))
+        if earlier:
+            for key in COMPARISONS:
+                if key in earlier:
+                    result[key] = earlier[key]
+            result["comparisons_project"] = earlier.get(
+                "project", project_version(previous["machine"])
+            )
+        if args.build_only:
+            result["targets"] = evaluate_targets(result)
         report["sizes"][str(customers)] = result
         report["sizes"] = dict(sorted(report["sizes"].items(), key=lambda x: int(x[0])))
         report["finished_at"] = f"{dt.datetime.now():%Y-%m-%d %H:%M}"
