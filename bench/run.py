@@ -1204,6 +1204,9 @@ def render(report: dict) -> str:
         " (the harness: [bench/run.py](../bench/run.py)); the raw figures are in "
         f"[{report['json']}](../{report['json']}). Rerun it to replace this page.",
         "",
+        "What limits the speed, as profiled, and what has been changed: "
+        "[performance.md](performance.md).",
+        "",
         f"Run {report['started_at']} to {report['finished_at']} on "
         f"{m['cores']} cores ({m['cpu_model']}), {m['ram_gb']} GB RAM, {m['os']}; "
         f"Python {m['python']}, {packages}. Reference virtualenv "
