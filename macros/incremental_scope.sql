@@ -21,27 +21,29 @@
         {%- set last_loaded -%}
             (select coalesce(max(source_row_number), 0) from {{ this }})
         {%- endset -%}
+        {#- An uncorrelated join, not a correlated `exists (... union
+            ...)`: in that form int_orders_validated ran for over 90 s at
+            11 GB on a one-day batch at 10k customers; joined, 0.6 s. The
+            union makes the keys distinct, so no staged row is repeated. -#}
         select {{ staged }}.*
         from {{ staged }}
+        left join (
+            select {{ key_columns | join(', ') }}
+            from {{ staged }}
+            where source_row_number > {{ last_loaded }}
+            union
+            select {{ key_columns | join(', ') }}
+            from {{ this }} as previous
+            where {{ recheck }}
+        ) as changed_keys
+            on
+            {%- for key in key_columns %}
+            {{ 'and ' if not loop.first }}changed_keys.{{ key }}
+            = {{ staged }}.{{ key }}
+            {%- endfor %}
         where
             {{ staged }}.source_row_number > {{ last_loaded }}
-            or exists (
-                select 1
-                from (
-                    select {{ key_columns | join(', ') }}
-                    from {{ staged }}
-                    where source_row_number > {{ last_loaded }}
-                    union
-                    select {{ key_columns | join(', ') }}
-                    from {{ this }} as previous
-                    where {{ recheck }}
-                ) as changed_keys
-                where
-                    {%- for key in key_columns %}
-                    {{ 'and ' if not loop.first }}changed_keys.{{ key }}
-                    = {{ staged }}.{{ key }}
-                    {%- endfor %}
-            )
+            or changed_keys.{{ key_columns[0] }} is not null
     {%- else -%}
         select * from {{ staged }}
     {%- endif -%}
