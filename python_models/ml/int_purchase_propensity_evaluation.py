@@ -2,7 +2,7 @@
 scored on purchase_test, plus the most-likely-category hit rate on the same
 test horizon. One row per metric. Logic: crm_analytics.ml.propensity."""
 
-from crm_analytics.ml import is_in, metrics_frame, one_thread
+from crm_analytics.ml import metrics_frame, one_thread
 from crm_analytics.ml.propensity import (
     evaluate_category,
     evaluate_propensity,
@@ -15,13 +15,15 @@ def model(dbt, session):
     dbt.config(materialized="table")
     snapshots = dbt.ref("int_customer_feature_snapshots")
     train = snapshots.filter("snapshot_name = 'purchase_train'").df()
-    test = snapshots.filter("snapshot_name = 'purchase_test'").df()
+    test_rows = snapshots.filter("snapshot_name = 'purchase_test'")
+    test = test_rows.df()
+    # the test customers' category rows, filtered in DuckDB before transfer
     categories = (
         dbt.ref("int_customer_category_snapshots")
         .filter("snapshot_name = 'purchase_test'")
+        .join(test_rows.select("customer_id"), "customer_id", how="semi")
         .df()
     )
-    categories = categories[is_in(categories["customer_id"], test["customer_id"])]
     seed = int(dbt.config.get("random_seed"))
     metrics = evaluate_propensity(train, test, purchase_label, seed)
     return metrics_frame(metrics + evaluate_category(categories))

@@ -47,6 +47,7 @@ def test_one_thread_limits_openmp_inside_the_model_only():
 
     before = openmp_threads()
     assert before, "no OpenMP runtime loaded"
+    assert max(before) > 1, "one core: a limit to one thread cannot be seen"
 
     @one_thread
     def model(dbt, session):

@@ -23,9 +23,9 @@ def is_in(values: pd.Series, candidates: pd.Series) -> np.ndarray:
     """``values.isin(candidates)`` as a boolean array, fast for any dtype.
 
     pandas 3's ``isin`` on Arrow-backed strings is slow against a long
-    candidate column (60 s for 0.5M ids against 8M at 1M customers, where
-    this takes about 2 s): both columns are factorized together and the
-    integer codes compared instead. A missing value is in ``candidates``
+    candidate column (0.5M random ids against 8M: 60.6 s, this 2.2 s):
+    both columns are factorized together and the integer codes compared
+    instead. A missing value is in ``candidates``
     when a missing value is, as with ``isin``.
     """
     codes, _ = pd.factorize(pd.concat([values, candidates], ignore_index=True))
