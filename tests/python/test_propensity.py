@@ -160,3 +160,36 @@ def test_a_feature_nobody_has_is_left_out():
     scored = score_churn(train, snapshot(100, 2), 1)
     assert scored["p_churn"].between(0, 1).all()
     assert not scored["churn_reasons"].str.contains("avg_csat_score").any()
+
+
+def test_a_large_snapshot_is_fitted_on_a_sample_of_it():
+    train = snapshot(3000, 1)
+    model = fit_propensity(train, churn_label, 7, max_rows=1000)
+    assert (model.n_rows, model.n_available) == (1000, 3000)
+    # the sample is drawn after the sort: the order rows arrive in is irrelevant
+    shuffled = train.sample(frac=1.0, random_state=4)
+    again = fit_propensity(shuffled, churn_label, 7, max_rows=1000)
+    test = snapshot(500, 2)
+    np.testing.assert_array_equal(
+        model.calibrated.predict_proba(test[list(model.features)])[:, 1],
+        again.calibrated.predict_proba(test[list(model.features)])[:, 1],
+    )
+    # another seed draws another sample, so fits another model
+    other = fit_propensity(train, churn_label, 8, max_rows=1000)
+    assert not np.array_equal(
+        model.calibrated.predict_proba(test[list(model.features)])[:, 1],
+        other.calibrated.predict_proba(test[list(other.features)])[:, 1],
+    )
+    # under the cap nothing is sampled
+    whole = fit_propensity(train, churn_label, 7)
+    assert (whole.n_rows, whole.n_available) == (3000, 3000)
+
+
+def test_the_evaluation_reports_the_sample_and_the_snapshot(monkeypatch):
+    import crm_analytics.ml.propensity as propensity
+
+    monkeypatch.setattr(propensity, "MAX_TRAINING_ROWS", 800)
+    metrics = evaluate_propensity(snapshot(2000, 1), snapshot(1000, 2), churn_label, 3)
+    assert metric(metrics, "training_snapshot_rows") == 2000
+    assert metric(metrics, "training_rows") == 800
+    assert metric(metrics, "roc_auc") > 0.9
