@@ -8,13 +8,17 @@ last day's orders (with late and updated ones), order lines, web and email
 events sit in ``<raw>/<table>/<date>.csv``. The base build runs with those
 folders moved aside; then they are put back and ``dbt build`` runs again on
 the same file, so the four cleaning models run incrementally and everything
-downstream is rebuilt. Prints and writes (``--json``) both wall times, peak
-memory and where the daily run spends its time (from dbt's run results).
+downstream is rebuilt. Prints both wall times, peak memory and where the
+daily run spends its time (from dbt's run results), and files them under
+``daily`` in the benchmark's JSON (``--results``, default bench/results.json)
+and its page (``--out``, default docs/benchmarks.md), beside the full builds.
+``--json`` also writes this run's figures alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import secrets
@@ -39,6 +43,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work", type=Path, default=BENCH / ".work")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--results", type=Path, default=BENCH / "results.json")
+    parser.add_argument("--out", type=Path, default=run.REPO / "docs/benchmarks.md")
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="leave --results and --out alone",
+    )
     args = parser.parse_args()
     work = args.work.resolve() / f"daily-{args.customers}"
     shutil.rmtree(work, ignore_errors=True)
@@ -69,8 +80,18 @@ def main() -> None:
     if batch_files == 0:
         raise SystemExit(f"no batch folders in {raw}")
 
+    batch_rows = sum(_data_rows(path) for path in aside.rglob("*") if path.is_file())
     hash_key = secrets.token_hex(32)
-    result: dict = {"customers": args.customers, "project_snapshot": snapshot}
+    machine = run.machine_facts()
+    result: dict = {
+        "customers": args.customers,
+        "project_snapshot": snapshot,
+        "project": run.project_version(machine),
+        "measured_at": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
+        "duckdb_memory_limit": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT", "12GB"),
+        "batch_files": batch_files,
+        "batch_rows": batch_rows,
+    }
     for step in ("base", "daily"):
         if step == "daily":
             for table in BATCHED_TABLES:
@@ -99,13 +120,35 @@ def main() -> None:
             "raw_load_seconds": round(load, 1),
             "incremental_models_seconds": incremental,
             "all_nodes_seconds": round(sum(times.values()), 1),
+            "slowest_nodes": run.slowest_nodes(run_results, 8),
         }
         log(f"  {step}: {json.dumps(result[step])}")
-    result["batch_files"] = batch_files
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:
         args.json.write_text(text + "\n")
+    if not args.no_report:
+        file_result(result, args.results, args.out)
+
+
+def _data_rows(path: Path) -> int:
+    """Lines after the header of a CSV batch file."""
+    with path.open("rb") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)
+
+
+def file_result(result: dict, results: Path, out: Path) -> None:
+    """Put ``result`` under ``daily`` in the benchmark JSON, one entry per
+    size, and rewrite the benchmark page from it."""
+    if not results.exists():
+        raise SystemExit(f"{results} not found: run bench/run.py first")
+    report = json.loads(results.read_text())
+    daily = report.setdefault("daily", {})
+    daily[str(result["customers"])] = result
+    report["daily"] = dict(sorted(daily.items(), key=lambda x: int(x[0])))
+    results.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    out.write_text(run.render(report))
+    log(f"wrote {out} and {results}")
 
 
 if __name__ == "__main__":

@@ -1303,6 +1303,9 @@ def render(report: dict) -> str:
         "",
         f"Slowest nodes at {int(last):,} customers: {slowest}.",
         "",
+    ]
+    out += render_daily(report.get("daily", {}))
+    out += [
         "## SQL marts against the pandas way",
         "",
         "[bench/pandas_way.py](../bench/pandas_way.py) reads the shop CSVs, "
@@ -1531,6 +1534,83 @@ def render(report: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+DAILY_TARGET_SECONDS = 30
+
+
+def render_daily(daily: dict) -> list[str]:
+    """The section of ``bench/daily.py``'s runs: a base build, then one
+    daily batch built incrementally into the same file."""
+    out = [
+        "## One-day incremental run",
+        "",
+        "Produced by `python bench/daily.py --customers N`, which files its "
+        "figures here: a full build of the base data, then one daily batch "
+        "(orders with late and updated ones, order lines, web and email "
+        "events) built into the same file. The four cleaning models of the "
+        "batched tables run incrementally; the raw load and everything "
+        f"downstream run in full. Target: under {DAILY_TARGET_SECONDS} s at "
+        "1M customers.",
+        "",
+    ]
+    if not daily:
+        return out + ["Not measured yet.", ""]
+    keys = list(daily)
+
+    def row(label: str, show) -> str:
+        cells = []
+        for k in keys:
+            try:
+                cells.append(show(daily[k]))
+            except (KeyError, TypeError):
+                cells.append("-")
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    def incremental(step: str):
+        return lambda d: fmt_s(sum(d[step]["incremental_models_seconds"].values()))
+
+    out += [
+        "| | " + " | ".join(f"{int(k):,} customers" for k in keys) + " |",
+        "|---|" + "---:|" * len(keys),
+        row("project measured", lambda d: f"{d['project']}, {d['measured_at']}"),
+        row("DuckDB memory_limit", lambda d: d["duckdb_memory_limit"]),
+        row(
+            "batch: files / rows",
+            lambda d: f"{d['batch_files']} / {count(d['batch_rows'])}",
+        ),
+        row("base build wall time", lambda d: fmt_s(d["base"]["wall_seconds"])),
+        row("**one-day run wall time**", lambda d: fmt_s(d["daily"]["wall_seconds"])),
+        row(
+            f"one-day run under {DAILY_TARGET_SECONDS} s",
+            lambda d: yes_no(d["daily"]["wall_seconds"] < DAILY_TARGET_SECONDS),
+        ),
+        row(
+            "peak RSS: base / one-day",
+            lambda d: " / ".join(
+                fmt_gb(d[step]["peak_rss_gb"]) for step in ("base", "daily")
+            ),
+        ),
+        row(
+            "one-day run: raw load (full reload)",
+            lambda d: fmt_s(d["daily"]["raw_load_seconds"]),
+        ),
+        row("one-day run: the four incremental models", incremental("daily")),
+        row("base build: the same four models", incremental("base")),
+        row(
+            "CPU of other processes during the one-day run",
+            lambda d: fmt_s(d["daily"]["other_cpu_seconds"]),
+        ),
+        "",
+    ]
+    last = keys[-1]
+    slowest = ", ".join(
+        f"`{n['node'].split('.')[-1]}` {fmt_s(n['seconds'])}"
+        for n in daily[last]["daily"].get("slowest_nodes", [])[:6]
+    )
+    if slowest:
+        out += [f"Slowest nodes of the one-day run at {int(last):,}: {slowest}.", ""]
+    return out
+
+
 def shared_note(report: dict) -> str:
     other = sum(s["build"]["other_cpu_seconds"] for s in report["sizes"].values())
     own = sum(s["build"]["cpu_seconds"] for s in report["sizes"].values())
@@ -1630,6 +1710,8 @@ def main() -> int:
                 k: v for k, v in previous["sizes"].items() if int(k) in sizes
             }
         report["merged"] = previous.get("merged", []) + [previous["arguments"]]
+        if "daily" in previous:
+            report["daily"] = previous["daily"]  # bench/daily.py's, kept
     log(f"machine: {report['machine']['cores']} cores, "
         f"{report['machine']['ram_gb']} GB; sizes {sizes}")  # fmt: skip
     ref_python = None
