@@ -12,6 +12,7 @@ from crm_analytics.ml import recommend
 from crm_analytics.ml.recommend import (
     RECOMMENDATION_COLUMNS,
     evaluate_recommendations,
+    evaluate_split,
     item_similarity,
     popular_products,
     purchase_matrix,
@@ -286,3 +287,64 @@ def test_empty_output_keeps_text_columns_as_text_in_duckdb():
     )
     assert str(types["product_id"]) == "VARCHAR"
     assert str(types["because_product_id"]) == "VARCHAR"
+
+
+def random_lines(seed: int, n: int = 3000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    days = rng.integers(0, 180, n)
+    return pd.DataFrame(
+        {
+            "customer_id": np.char.add("c", rng.integers(0, 150, n).astype(str)),
+            "product_id": np.char.add("p", rng.integers(0, 30, n).astype(str)),
+            "order_date": pd.Timestamp("2025-01-01") + pd.to_timedelta(days, "D"),
+        }
+    )
+
+
+def test_lines_counted_per_customer_and_product_recommend_the_same():
+    lines = random_lines(3)[["customer_id", "product_id"]]
+    counted = lines.value_counts().rename("count_lines").reset_index()
+    # rows of no lines, as the warehouse's split counts have, are no purchase
+    counted = pd.concat(
+        [counted, pd.DataFrame({"customer_id": ["c0"], "product_id": ["p99"]})]
+    ).fillna({"count_lines": 0})
+    counted = counted.sample(frac=1.0, random_state=1)
+    pd.testing.assert_frame_equal(
+        recommend_products(counted), recommend_products(lines)
+    )
+    assert "p99" not in popular_products(counted).index
+
+
+def test_the_split_on_counts_from_duckdb_equals_the_split_on_lines():
+    # the warehouse counts lines per customer x product in SQL
+    # (int_customer_product_purchases); pandas counts them here
+    import duckdb
+
+    lines = random_lines(5)
+    split = "2025-04-30"
+    counts = duckdb.sql(
+        f"""
+        select customer_id, product_id,
+            count(*) filter (where order_date <= date '{split}')
+                as count_lines_before_holdout,
+            count(*) filter (where order_date > date '{split}')
+                as count_lines_in_holdout
+        from lines group by all
+        """
+    ).df()
+    on_lines = evaluate_recommendations(lines, split, k=5)
+    assert on_lines and dict(on_lines)["evaluation_customers"] > 10
+    assert evaluate_split(counts, k=5) == on_lines
+
+
+def test_line_counts_must_be_whole_and_not_negative():
+    for bad in (-1, 1.5):
+        counted = pd.DataFrame(
+            {
+                "customer_id": ["a", "b"],
+                "product_id": ["X", "X"],
+                "count_lines": [1, bad],
+            }
+        )
+        with pytest.raises(ValueError, match="count_lines must hold whole numbers"):
+            recommend_products(counted)

@@ -84,16 +84,19 @@ def purchase_matrix(
 ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
     """Customers x products matrix of ``log(1 + lines bought)``.
 
-    Returns the CSR matrix (column indices sorted within each row) and its
-    row and column labels, both sorted as strings. Lines without a
-    customer_id or product_id are ignored.
+    ``purchases`` holds one row per line, or, with a ``count_lines``
+    column, that many lines per row (rows of 0 lines are ignored; the
+    warehouse passes one row per customer x product). Returns the CSR
+    matrix (column indices sorted within each row) and its row and column
+    labels, both sorted as strings. Rows without a customer_id or
+    product_id are ignored.
     """
     _check_purchases(purchases, ["customer_id", "product_id"])
-    pairs = _as_strings(purchases[["customer_id", "product_id"]].dropna())
+    pairs, lines = _pairs_and_lines(purchases)
     customer_codes, customers = pd.factorize(pairs["customer_id"], sort=True)
     product_codes, products = pd.factorize(pairs["product_id"], sort=True)
     matrix = sparse.csr_matrix(
-        (np.ones(len(pairs)), (customer_codes, product_codes)),
+        (lines, (customer_codes, product_codes)),
         shape=(len(customers), len(products)),
     )
     matrix.sum_duplicates()
@@ -103,6 +106,21 @@ def purchase_matrix(
         np.asarray(customers, dtype=object),
         np.asarray(products, dtype=object),
     )
+
+
+def _pairs_and_lines(purchases: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The (customer_id, product_id) rows that hold lines, as strings, and
+    their line counts (1 per row without ``count_lines``)."""
+    columns = ["customer_id", "product_id"]
+    if "count_lines" not in purchases.columns:
+        pairs = _as_strings(purchases[columns].dropna())
+        return pairs, np.ones(len(pairs))
+    counted = purchases[[*columns, "count_lines"]].dropna()
+    lines = counted["count_lines"].to_numpy(float)
+    if (lines < 0).any() or not np.array_equal(lines, np.round(lines)):
+        raise ValueError("count_lines must hold whole numbers of lines, >= 0")
+    keep = lines > 0
+    return _as_strings(counted.loc[keep, columns]), lines[keep]
 
 
 def item_similarity(matrix: sparse.spmatrix) -> np.ndarray:
@@ -185,7 +203,9 @@ def recommend_products(purchases: pd.DataFrame, k: int = 10) -> pd.DataFrame:
     """Top ``k`` products per customer that the customer has not bought.
 
     ``purchases`` has customer_id and product_id, one row per purchased
-    line (duplicates allowed; more lines weigh more, as log(1 + lines)).
+    line (duplicates allowed; more lines weigh more, as log(1 + lines)),
+    or a ``count_lines`` column of lines per row (see
+    :func:`purchase_matrix`).
     Returns :data:`RECOMMENDATION_COLUMNS`, one row per customer x rank,
     sorted by customer_id and rank. Only products with a positive score are
     recommended, so a customer may get fewer than ``k`` (or none, when no
@@ -227,9 +247,9 @@ def recommend_products(purchases: pd.DataFrame, k: int = 10) -> pd.DataFrame:
 
 def popular_products(purchases: pd.DataFrame) -> pd.Series:
     """Number of distinct buyers per product_id, most bought first (ties
-    by product_id)."""
+    by product_id). Rows of 0 ``count_lines``, when given, are no purchase."""
     _check_purchases(purchases, ["customer_id", "product_id"])
-    pairs = _as_strings(purchases[["customer_id", "product_id"]].dropna())
+    pairs, _ = _pairs_and_lines(purchases)
     buyers = pairs.drop_duplicates().groupby("product_id").size()
     order = np.lexsort((buyers.index.to_numpy(), -buyers.to_numpy()))
     return buyers.iloc[order].rename("count_buyers")
@@ -269,29 +289,57 @@ def evaluate_recommendations(
 ) -> list[tuple[str, float]]:
     """Hit rate at ``k`` on a time split, beside a popularity baseline.
 
-    ``purchases`` has customer_id, product_id and order_date. The model is
-    trained on the purchases up to and including ``split_date``. The
-    evaluation customers bought before the split and bought at least one
-    product after it that they had not bought before (a new product); a
-    hit is one of those new products among their k recommendations. The
-    baseline recommends the k products with most distinct buyers in
-    training that the customer has not bought. Catalogue coverage is the
-    share of products bought in training that are recommended to anyone.
+    ``purchases`` has customer_id, product_id and order_date, one row per
+    line: they are counted per customer x product before and after
+    ``split_date`` (inclusive before) and judged by
+    :func:`evaluate_split`, which the warehouse calls on the counts of
+    ``int_customer_product_purchases`` directly.
+    """
+    _check_purchases(purchases, ["customer_id", "product_id", "order_date"])
+    lines = purchases[["customer_id", "product_id", "order_date"]].dropna()
+    before = (
+        pd.to_datetime(lines["order_date"]) <= pd.Timestamp(split_date)
+    ).to_numpy()
+    counts = (
+        _as_strings(lines[["customer_id", "product_id"]])
+        .assign(
+            count_lines_before_holdout=before.astype(int),
+            count_lines_in_holdout=(~before).astype(int),
+        )
+        .groupby(["customer_id", "product_id"], as_index=False, sort=False)
+        .sum()
+    )
+    return evaluate_split(counts, k)
+
+
+def evaluate_split(counts: pd.DataFrame, k: int = 10) -> list[tuple[str, float]]:
+    """Hit rate at ``k`` on a time split, beside a popularity baseline.
+
+    ``counts`` has customer_id, product_id, count_lines_before_holdout and
+    count_lines_in_holdout (one row per customer x product). The model is
+    trained on the lines before the split. The evaluation customers bought
+    before the split and bought at least one product after it that they
+    had not bought before (a new product); a hit is one of those new
+    products among their k recommendations. The baseline recommends the k
+    products with most distinct buyers in training that the customer has
+    not bought. Catalogue coverage is the share of products bought in
+    training that are recommended to anyone.
 
     Returns (metric_name, value) pairs; none when nobody can be evaluated.
     """
-    _check_purchases(purchases, ["customer_id", "product_id", "order_date"])
+    before, after = "count_lines_before_holdout", "count_lines_in_holdout"
+    _check_purchases(counts, ["customer_id", "product_id", before, after])
     k = _check_k(k)
-    lines = purchases[["customer_id", "product_id", "order_date"]].dropna()
-    dates = pd.to_datetime(lines["order_date"])
     pair_columns = ["customer_id", "product_id"]
-    pairs = _as_strings(lines[pair_columns])
-    train = pairs.loc[(dates <= pd.Timestamp(split_date)).to_numpy()]
-    owned = train.drop_duplicates()
-    after = pairs.loc[(dates > pd.Timestamp(split_date)).to_numpy()].drop_duplicates()
-    after = after.loc[is_in(after["customer_id"], owned["customer_id"])]
-    after = after.merge(owned, how="left", indicator=True)
-    new = after.loc[after["_merge"] == "left_only", pair_columns]
+    counts = counts.dropna(subset=pair_columns)
+    bought_before = counts[before].fillna(0).to_numpy() > 0
+    train = counts.loc[bought_before, [*pair_columns, before]].rename(
+        columns={before: "count_lines"}
+    )
+    owned = _as_strings(train[pair_columns])
+    new = counts.loc[~bought_before & (counts[after].fillna(0).to_numpy() > 0)]
+    new = _as_strings(new[pair_columns])
+    new = new.loc[is_in(new["customer_id"], owned["customer_id"])]
     if new.empty:
         return []
     n_customers = new["customer_id"].nunique()
