@@ -21,7 +21,7 @@ export CRM_SERVING_PATH ?= warehouse/crm.duckdb
 # stable; it is never committed).
 PII_KEY_FILE ?= warehouse/.pii_hash_key
 
-.PHONY: demo test lint pytest install data build dashboard browser bench clean
+.PHONY: demo test lint pytest install data build dashboard browser bench bench-daily bench-stress clean
 
 demo: install data build
 
@@ -78,8 +78,18 @@ test: lint pytest
 # floor, lifetimes and mlxtend (their own venv in bench/.venv-ref); writes
 # docs/benchmarks.md and bench/results.json. About an hour on 2 cores.
 BENCH_SIZES ?= 10000,100000,1000000
+BENCH_DAILY_CUSTOMERS ?= 1000000
+BENCH_STRESS_LINES ?= 100000000
 bench: install
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --out docs/benchmarks.md
+
+# A one-day incremental run (base build, then one daily batch) and the
+# 100M-order-line stress run; each files its figures in docs/benchmarks.md.
+bench-daily: install
+	$(BIN)/python bench/daily.py --customers $(BENCH_DAILY_CUSTOMERS)
+
+bench-stress: install
+	$(BIN)/python bench/stress.py --order-lines $(BENCH_STRESS_LINES)
 
 clean:
 	rm -rf target logs warehouse $(DEMO_DIR)

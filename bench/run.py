@@ -1305,6 +1305,7 @@ def render(report: dict) -> str:
         "",
     ]
     out += render_daily(report.get("daily", {}))
+    out += render_stress(report.get("stress"))
     out += [
         "## SQL marts against the pandas way",
         "",
@@ -1611,6 +1612,65 @@ def render_daily(daily: dict) -> list[str]:
     return out
 
 
+def render_stress(stress: dict | None) -> list[str]:
+    """The section of ``bench/stress.py``'s run: 100M order lines."""
+    out = [
+        "## Stress run: 100M order lines",
+        "",
+        "Produced by `python bench/stress.py`: the 1M-customer data set with "
+        "its orders and order lines written again under new order ids until "
+        "the lines reach 100M (the same customers, several times the "
+        "purchases), built once in full. DuckDB spills past its "
+        "`memory_limit` to `temp_directory`; the propensity models fit on a "
+        "sample and the recommendations read one row per customer x product "
+        "and score in batches.",
+        "",
+    ]
+    if not stress:
+        return out + ["Not measured yet.", ""]
+    build = stress["build"]
+    rows = stress["raw_rows"]
+    outcome = (
+        "passed"
+        if build["returncode"] == 0
+        else f"**failed** (rc {build['returncode']}): "
+        + ", ".join(
+            f"`{n['node'].split('.')[-1]}` {n['status']}"
+            for n in stress.get("not_passed", [])[:5]
+        )
+    )
+    lines = f"{count(rows['order_lines'])} / {count(rows['orders'])}"
+    table = [
+        ("project measured", f"{stress['project']}, {stress['measured_at']}"),
+        ("DuckDB memory_limit", stress["duckdb_memory_limit"]),
+        ("raw order lines / orders", lines),
+        ("raw files", fmt_gb(stress["raw_gb"])),
+        ("making the stress data (not the build)", fmt_s(stress["data_seconds"])),
+        ("**`dbt build`**", outcome),
+        ("**wall time**", fmt_s(build["wall_seconds"])),
+        ("**peak RSS, process tree**", fmt_gb(build["peak_rss_gb"])),
+        ("largest single process", fmt_gb(build["max_process_rss_gb"])),
+        ("largest spill (temp_directory)", fmt_gb(build["largest_spill_gb"])),
+        ("build file", fmt_gb(build.get("database_gb"))),
+        ("CPU of other processes meanwhile", fmt_s(build["other_cpu_seconds"])),
+    ]
+    out += ["| | |", "|---|---:|", *(f"| {k} | {v} |" for k, v in table), ""]
+    if stress.get("stages"):
+        out += ["| stage | seconds (peak RSS) |", "|---|---:|"]
+        out += [
+            f"| {st['stage']} | {fmt_s(st['seconds'])} ({fmt_gb(st['peak_rss_gb'])}) |"
+            for st in stress["stages"]
+        ]
+        out.append("")
+    if stress.get("slowest_nodes"):
+        slowest = ", ".join(
+            f"`{n['node'].split('.')[-1]}` {fmt_s(n['seconds'])}"
+            for n in stress["slowest_nodes"][:8]
+        )
+        out += [f"Slowest nodes: {slowest}.", ""]
+    return out
+
+
 def shared_note(report: dict) -> str:
     other = sum(s["build"]["other_cpu_seconds"] for s in report["sizes"].values())
     own = sum(s["build"]["cpu_seconds"] for s in report["sizes"].values())
@@ -1710,8 +1770,9 @@ def main() -> int:
                 k: v for k, v in previous["sizes"].items() if int(k) in sizes
             }
         report["merged"] = previous.get("merged", []) + [previous["arguments"]]
-        if "daily" in previous:
-            report["daily"] = previous["daily"]  # bench/daily.py's, kept
+        for kept in ("daily", "stress"):  # bench/daily.py's and bench/stress.py's
+            if kept in previous:
+                report[kept] = previous[kept]
     log(f"machine: {report['machine']['cores']} cores, "
         f"{report['machine']['ram_gb']} GB; sizes {sizes}")  # fmt: skip
     ref_python = None
