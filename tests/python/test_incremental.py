@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import generate, run_dbt, table_digests
 
@@ -50,6 +51,51 @@ def test_the_generator_writes_daily_batches_with_updated_rows(batched: Path) -> 
         if ",returned,".lower() in line.lower() and f"{day} 10:00:00" in line
     ]
     assert len(updated) >= 3
+
+
+def rows(path: Path) -> list[str]:
+    return path.read_text().splitlines()[1:]
+
+
+def test_the_batches_and_the_base_hold_every_generated_row(
+    batched: Path, tmp_path: Path
+) -> None:
+    whole = generate(tmp_path / "whole", "--customers", "300", "--seed", "5") / "raw"
+    for table in ("order_lines", "web_events", "email_events"):
+        split = rows(batched / f"{table}.csv")
+        for batch in sorted((batched / table).iterdir()):
+            split += rows(batch)
+        assert sorted(split) == sorted(rows(whole / f"{table}.csv")), table
+    # orders: every row once, plus the updated versions of earlier orders
+    split = rows(batched / "orders.csv")
+    for batch in sorted((batched / "orders").iterdir()):
+        split += rows(batch)
+    original = rows(whole / "orders.csv")
+    assert not set(original) - set(split)
+    extra = sorted(set(split) - set(original))
+    assert extra and all(",returned," in line for line in extra)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-06-05 10:00:00",  # ISO with a day under 13: not day-first
+        " 2025-06-05 23:59:59 ",
+        "2025-06-05T10:00:00Z",
+        "05/06/2025 10:00",
+        "2025/06/05 10:00:00",
+    ],
+)
+def test_batch_days_read_each_timestamp_spelling_of_the_generator(text: str) -> None:
+    from crm_analytics.generate.batches import _day
+
+    assert _day(pd.Series([text])).tolist() == [pd.Timestamp("2025-06-05")]
+
+
+def test_batch_days_of_unreadable_text_are_missing() -> None:
+    from crm_analytics.generate.batches import _day
+
+    assert _day(pd.Series(["not a date", "2024-13-45", ""])).isna().all()
 
 
 def test_daily_batches_built_incrementally_equal_a_full_refresh(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from crm_analytics.generate.formats import TIMESTAMP_STYLES
 from crm_analytics.generate.writer import write_raw
 
 # Batched table -> its event time column. Order lines follow their order.
@@ -47,12 +48,24 @@ def _write(frame: pd.DataFrame, raw_dir: Path, name: str, file_format: str) -> N
     )
 
 
+CANONICAL_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+
+
 def _day(values: pd.Series) -> pd.Series:
-    """Calendar day of messy timestamp text (NaT when unreadable)."""
-    parsed = pd.to_datetime(
-        values, errors="coerce", format="mixed", dayfirst=True, utc=True
-    )
-    return parsed.dt.tz_localize(None).dt.normalize()
+    """Calendar day of timestamp text in the spellings the generator writes
+    (:data:`CANONICAL_TIMESTAMP` and the defect styles of
+    :data:`~crm_analytics.generate.formats.TIMESTAMP_STYLES`), each read
+    with its exact format; NaT when none fits. Guessing the format per
+    value (``format="mixed", dayfirst=True``) read 2025-06-05 as 5 June's
+    mirror, 6 May, and parsed one value at a time."""
+    text = values.astype(str).str.strip()
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[s]")
+    for style in (CANONICAL_TIMESTAMP, *TIMESTAMP_STYLES):
+        missing = parsed.isna().to_numpy()
+        if not missing.any():
+            break
+        parsed[missing] = pd.to_datetime(text[missing], format=style, errors="coerce")
+    return parsed.dt.normalize()
 
 
 def split_daily_batches(
@@ -72,7 +85,8 @@ def split_daily_batches(
     if loaded is not None:
         orders, file_format = loaded
         day = _day(orders["ordered_at"])
-        in_batch = day >= first
+        # planted future timestamps stay in the base file with the unreadable
+        in_batch = (day >= first) & (day <= batch_days[-1])
         late = (
             in_batch & (rng.random(len(orders)) < LATE_SHARE) & (day < batch_days[-1])
         )
@@ -119,7 +133,8 @@ def split_daily_batches(
             continue
         events, file_format = loaded
         day = _day(events[BATCHED[table]])
-        _write(events[~(day >= first)], raw_dir, table, file_format)
+        in_batch = (day >= first) & (day <= batch_days[-1])
+        _write(events[~in_batch], raw_dir, table, file_format)
         moved[table] = 0
         for batch_day in batch_days:
             frame = events[day == batch_day]
