@@ -1614,13 +1614,17 @@ def render_daily(daily: dict) -> list[str]:
 
 def render_stress(stress: dict | None) -> list[str]:
     """The section of ``bench/stress.py``'s run: 100M order lines."""
+    target = (stress or {}).get("order_lines_target", 100_000_000)
+    customers = (stress or {}).get("customers", 1_000_000)
     out = [
-        "## Stress run: 100M order lines",
+        "## Stress run: "
+        + (f"{target / 1e6:,.0f}M" if target >= 1e6 else f"{target:,}")
+        + " order lines",
         "",
-        "Produced by `python bench/stress.py`: the 1M-customer data set with "
-        "its orders and order lines written again under new order ids until "
-        "the lines reach 100M (the same customers, several times the "
-        "purchases), built once in full. DuckDB spills past its "
+        f"Produced by `python bench/stress.py`: the {customers:,}-customer data "
+        "set with its orders and order lines written again under new order "
+        f"ids until the lines reach {target:,} (the same customers, several "
+        "times the purchases), built once in full. DuckDB spills past its "
         "`memory_limit` to `temp_directory`; the propensity models fit on a "
         "sample and the recommendations read one row per customer x product "
         "and score in batches.",
@@ -1653,6 +1657,10 @@ def render_stress(stress: dict | None) -> list[str]:
         ("largest spill (temp_directory)", fmt_gb(build["largest_spill_gb"])),
         ("build file", fmt_gb(build.get("database_gb"))),
         ("CPU of other processes meanwhile", fmt_s(build["other_cpu_seconds"])),
+        *(
+            (f"rows in `marts.{t}`", count(n))
+            for t, n in stress.get("mart_rows", {}).items()
+        ),
     ]
     out += ["| | |", "|---|---:|", *(f"| {k} | {v} |" for k, v in table), ""]
     if stress.get("stages"):

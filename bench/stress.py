@@ -145,6 +145,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--order-lines", type=int, default=100_000_000)
     parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="raw folder to repeat (default: the benchmark's data for "
+        "--customers, generated when missing or made by another generator)",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work", type=Path, default=BENCH / ".work")
     parser.add_argument("--results", type=Path, default=BENCH / "results.json")
@@ -165,8 +172,14 @@ def main() -> None:
     snapshot = run.snapshot_project(run.PROJECT)
     log(f"benchmarking a copy of the project in {run.PROJECT} ({snapshot})")
 
-    run.generate(args.customers, args.seed, args.work, force=False)
-    source = args.work / f"data-{args.customers}" / "raw"
+    if args.source is None:
+        run.generate(args.customers, args.seed, args.work, force=False)
+        source = args.work / f"data-{args.customers}" / "raw"
+    else:
+        source = args.source.resolve()
+    for table in REPEATED:
+        if not (source / f"{table}.csv").is_file():
+            raise SystemExit(f"{source} has no {table}.csv to repeat")
     for path in sorted(source.iterdir()):
         if path.stem not in REPEATED:
             os.symlink(path, raw / path.name)
@@ -175,6 +188,7 @@ def main() -> None:
     result: dict = {
         "order_lines_target": args.order_lines,
         "customers": args.customers,
+        "source": str(source),
         "project_snapshot": snapshot,
         "project": run.project_version(run.machine_facts()),
         "measured_at": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
