@@ -7,7 +7,10 @@ with
 
 lines as (
 
-    select customer_id, product_id, order_date
+    select
+        customer_id,
+        product_id,
+        order_date
     from {{ ref('fct_order_items') }}
     where is_completed and customer_id is not null and product_id is not null
 
@@ -34,7 +37,7 @@ final as (
             as count_lines_in_holdout
     from lines
     cross join split
-    group by lines.customer_id, lines.product_id
+    group by 1, 2
 
 )
 
