@@ -60,8 +60,10 @@ MIN_TRAINING_ROWS = 50
 MAX_TRAINING_ROWS = 200_000
 """A larger snapshot is fitted on a random sample of this many rows: the
 four boosted fits (one, and three for the calibration folds) grow linearly
-with the rows, and on the generated data AUC stops improving well below
-this size (docs/performance.md has the measurement)."""
+with the rows, and the accuracy hardly does. At 1M generated customers the
+churn model's out-of-time ROC AUC was 0.7820 on 50k rows, 0.7826 on 200k
+and 0.7832 on all 468,154, in 16 s, 33 s and 54 s
+(``bench/training_sample.py``; docs/performance.md)."""
 REASON_COUNT = 3
 
 
