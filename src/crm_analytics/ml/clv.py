@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
+from threadpoolctl import threadpool_limits
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -144,24 +145,19 @@ class _BgnbdObjective:
             - betaln(a, b)
             + r * np.log(alpha)
         )
-        value = -(self.x_weight @ per_x + w @ mix)
+        xw = self.x_weight
+        value = -(xw @ per_x + w @ mix)
 
         psi_ab = digamma(a + b) - digamma(a + b + ux)
+        inv_at = (1 / (alpha + self.ut))[self.t_index]
+        inv_atx = (1 / (alpha + self.utx))[self.tx_index]
         gradient = -np.array(
             [
-                self.x_weight @ (digamma(r + ux) - digamma(r) + np.log(alpha))
+                xw @ (digamma(r + ux) - digamma(r) + np.log(alpha))
                 - w @ (w3 * log_at + w4 * log_atx),
-                r / alpha
-                - w
-                @ (
-                    rx
-                    * (
-                        w3 / (alpha + self.ut)[self.t_index]
-                        + w4 / (alpha + self.utx)[self.tx_index]
-                    )
-                ),
-                self.x_weight @ psi_ab + (w @ w4) / a,
-                self.x_weight @ (digamma(b + ux) - digamma(b) + psi_ab)
+                r / alpha - w @ (rx * (w3 * inv_at + w4 * inv_atx)),
+                xw @ psi_ab + (w @ w4) / a,
+                xw @ (digamma(b + ux) - digamma(b) + psi_ab)
                 - w @ (w4 * inv_bx1[self.x_index]),
             ]
         )
@@ -199,9 +195,14 @@ def fit_bgnbd(
     )
     objective = _BgnbdObjective(x, tx, big_t, weight, penalizer)
     start = np.log([1.0, max(np.mean(t), 1e-3), 1.0, 1.0])
-    result = minimize(
-        objective, start, jac=True, method="L-BFGS-B", options=OPTIMIZER_OPTIONS
-    )
+    # One BLAS thread: the optimiser's vectors are tiny, and OpenBLAS's idle
+    # threads spin against DuckDB's while dbt runs SQL models beside this
+    # one (714k simulated customers, beside a build: 2.1 s of CPU, 1.1 s
+    # with one thread).
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = minimize(
+            objective, start, jac=True, method="L-BFGS-B", options=OPTIMIZER_OPTIONS
+        )
     r, alpha, a, b = np.exp(result.x)
     total = float((weight * bgnbd_log_likelihood((r, alpha, a, b), x, tx, big_t)).sum())
     return BetaGeoFit(
