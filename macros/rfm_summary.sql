@@ -15,8 +15,13 @@
         date_diff(
             'day', min(period_start), {{ rfm_period_start(as_of_date) }}
         ) / {{ rfm_time_unit_days() }} as t,
-        coalesce(avg(period_revenue) filter (where period_number > 1), 0)
-            as monetary_value,
+        -- the repeat periods are every period but the first: no window
+        -- numbering them (a sort of every period, 1.4x the query's time)
+        coalesce(
+            (sum(period_revenue) - arg_min(period_revenue, period_start))
+            / nullif(count(*) - 1, 0),
+            0
+        ) as monetary_value,
         sum(count_orders) as count_orders,
         sum(period_revenue) as sum_net_revenue,
         min(period_start) as first_period_start,
@@ -25,21 +30,14 @@
             as days_since_last_purchase
     from (
         select
-            *,
-            row_number() over (
-                partition by customer_id order by period_start
-            ) as period_number
-        from (
-            select
-                customer_id,
-                {{ rfm_period_start('order_date') }} as period_start,
-                count(*) as count_orders,
-                sum(net_revenue) as period_revenue,
-                max(order_date) as last_order_date
-            from {{ orders }}
-            where order_date <= {{ as_of_date }}
-            group by 1, 2
-        ) as purchase_periods
-    ) as numbered_periods
+            customer_id,
+            {{ rfm_period_start('order_date') }} as period_start,
+            count(*) as count_orders,
+            sum(net_revenue) as period_revenue,
+            max(order_date) as last_order_date
+        from {{ orders }}
+        where order_date <= {{ as_of_date }}
+        group by 1, 2
+    ) as purchase_periods
     group by 1
 {%- endmacro %}
