@@ -1647,6 +1647,7 @@ def render_stress(stress: dict | None) -> list[str]:
     table = [
         ("project measured", f"{stress['project']}, {stress['measured_at']}"),
         ("DuckDB memory_limit", stress["duckdb_memory_limit"]),
+        ("dbt threads (models at once)", str(stress.get("dbt_threads", 2))),
         ("raw order lines / orders", lines),
         ("raw files", fmt_gb(stress["raw_gb"])),
         ("making the stress data (not the build)", fmt_s(stress["data_seconds"])),
