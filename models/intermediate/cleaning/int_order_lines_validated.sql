@@ -1,5 +1,7 @@
 {#- Every raw order line row with its fate. Lines are quarantined, first
-    reason wins, when their order exists in no order row (unknown_order),
+    reason wins, when they credit units (negative quantity) on an order that
+    is not a kept credit document (invalid_quantity), their order exists in
+    no order row (unknown_order),
     the product is unknown, the price is absurd against the list price
     (invalid_price), or their order was itself quarantined
     (parent_quarantined): the line's own defects come before inherited
@@ -38,7 +40,9 @@ order_fates as (
 
     select
         order_id,
-        bool_or(row_status = 'kept') as has_kept_row
+        bool_or(row_status = 'kept') as has_kept_row,
+        bool_or(row_status = 'kept' and order_status = 'credit_note')
+            as is_credit_note
     from orders
     where order_id is not null
     group by 1
@@ -60,7 +64,8 @@ scoped as (
     {{ incremental_scope(
         'order_lines',
         ['order_id', 'line_number'],
-        "previous.dq_reason in ('unknown_order', 'unknown_product', "
+        "previous.quantity < 0 or "
+        ~ "previous.dq_reason in ('unknown_order', 'unknown_product', "
         ~ "'invalid_price', 'parent_quarantined') or ("
         ~ "previous.row_status <> 'quarantined' and ("
         ~ "previous.order_id not in (select order_id from order_fates "
@@ -80,6 +85,10 @@ checked as (
         coalesce(
             scoped.dq_reason,
             case
+                when
+                    scoped.quantity < 0
+                    and not coalesce(order_fates.is_credit_note, false)
+                    then 'invalid_quantity'
                 when order_fates.order_id is null then 'unknown_order'
                 when kept_products.product_id is null then 'unknown_product'
                 when

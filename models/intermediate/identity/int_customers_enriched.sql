@@ -25,10 +25,14 @@ order_history as (
 
     select
         customer_id,
-        count(*) as count_orders,
+        {#- a refund that matched no order is not an order -#}
+        count(*) filter (where order_status <> 'credit_note') as count_orders,
         count(*) filter (where is_completed) as count_completed_orders,
         count(*) filter (where is_cancelled) as count_cancelled_orders,
         count(*) filter (where is_returned) as count_returned_orders,
+        count(*) filter (
+            where order_status in ('completed', 'pending') and not is_completed
+        ) as count_unconfirmed_orders,
         sum(gross_revenue) as lifetime_gross_revenue,
         sum(net_revenue) as lifetime_net_revenue,
         min(order_date) as first_order_date,
@@ -65,6 +69,8 @@ final as (
             as count_cancelled_orders,
         coalesce(order_history.count_returned_orders, 0)
             as count_returned_orders,
+        coalesce(order_history.count_unconfirmed_orders, 0)
+            as count_unconfirmed_orders,
         cast(
             coalesce(order_history.lifetime_gross_revenue, 0)
             as decimal(18, 2)

@@ -1,10 +1,12 @@
 {#- One row: the date every metric is computed as of. The `as_of_date`
-    variable when set, else the latest kept order date (else today). -#}
+    variable when set, else the latest kept order date (credit documents
+    aside; else today). -#}
 with
 
 orders as (
 
-    select * from {{ ref('int_orders_enriched') }}
+    select * from {{ ref('int_order_documents') }}
+    where not is_credit_note
 
 ),
 
@@ -13,7 +15,7 @@ as_of as (
     select
         coalesce(
             {{ as_of_date_literal() }},
-            max(order_date),
+            cast(max(ordered_at) as date),
             current_date
         ) as as_of_date
     from orders

@@ -1,130 +1,145 @@
-{#- One row per kept order from any system (shop orders and orders built
-    from the transactions file), with its resolved customer and its money:
-    gross_revenue = line value - line discounts - order discount (merchandise,
-    excluding shipping); net_revenue = gross_revenue for completed orders and
-    0 for cancelled or returned ones. Not cut at as_of_date. -#}
+{#- One row per kept sale of any system, with its resolved customer and its
+    money after refunds, plus one row per refund that matched no sale (a
+    credit note for a purchase before the data starts, say).
+    refunded_amount = the refunds matched to the sale and made on or before
+    as_of_date; a completed sale refunded in full becomes returned.
+    net_revenue = gross_revenue - refunded_amount for a completed sale;
+    for a returned one 0, or below 0 by what the refunds exceed it; 0 for a
+    cancelled or pending one; minus the refund for an unmatched refund; so
+    that every refund is counted exactly once. is_completed: completed, and for shop
+    orders at least one kept line (a header whose every line was
+    quarantined is no evidence of a purchase). Orders are not cut at
+    as_of_date. -#}
 with
 
-orders as (
+documents as (
 
-    select * from {{ ref('int_orders_validated') }}
-    where row_status = 'kept'
-
-),
-
-order_lines as (
-
-    select * from {{ ref('int_order_lines_validated') }}
-    where row_status = 'kept'
+    select * from {{ ref('int_order_documents') }}
 
 ),
 
-products as (
+refunds as (
 
-    select * from {{ ref('int_products_validated') }}
-    where row_status = 'kept'
-
-),
-
-transactions as (
-
-    select * from {{ ref('int_transactions_validated') }}
-    where row_status = 'kept'
+    select * from {{ ref('int_order_refunds') }}
 
 ),
 
-identity_map as (
+as_of as (
 
-    select * from {{ ref('int_customer_identity_map') }}
+    select * from {{ ref('int_as_of_date') }}
 
 ),
 
-line_totals as (
+refunds_to_date as (
+
+    select refunds.*
+    from refunds
+    inner join as_of
+        on refunds.refund_date <= as_of.as_of_date
+
+),
+
+refunds_per_sale as (
 
     select
-        order_lines.order_id,
-        count(*) as count_lines,
-        sum(order_lines.quantity) as sum_quantity,
-        sum(order_lines.quantity * order_lines.unit_price) as lines_amount,
-        sum(order_lines.line_discount) as line_discount_amount,
-        sum(order_lines.quantity * products.unit_cost) as cost_of_goods
-    from order_lines
-    left join products
-        on order_lines.product_id = products.product_id
+        order_id,
+        sum(refund_amount) as refunded_amount
+    from refunds_to_date
+    where order_id is not null
     group by 1
 
 ),
 
-shop_orders as (
+sale_documents as (
 
     select
-        orders.order_id,
-        identity_map.customer_id,
-        'shop' as source_system,
-        orders.order_status,
-        orders.channel,
-        coalesce(line_totals.count_lines, 0) as count_lines,
-        coalesce(line_totals.sum_quantity, 0) as sum_quantity,
-        coalesce(line_totals.lines_amount, 0) as lines_amount,
-        coalesce(line_totals.line_discount_amount, 0) as line_discount_amount,
-        orders.discount_amount as order_discount_amount,
-        orders.shipping_amount,
-        greatest(
-            coalesce(line_totals.lines_amount, 0)
-            - coalesce(line_totals.line_discount_amount, 0)
-            - orders.discount_amount,
-            0
-        ) as gross_revenue,
-        line_totals.cost_of_goods,
-        orders.ordered_at
-    from orders
-    inner join identity_map
-        on
-            identity_map.source_system = 'shop'
-            and orders.account_id = identity_map.source_customer_id
-    left join line_totals
-        on orders.order_id = line_totals.order_id
+        * exclude (
+            is_credit_note, recorded_refund_amount, recorded_refunded_at
+        )
+    from documents
+    where not is_credit_note
 
 ),
 
-transaction_orders as (
+sales as (
 
     select
-        coalesce(
-            transactions.order_id,
-            'T' || transactions.source_row_number
-        ) as order_id,
-        identity_map.customer_id,
-        'transactions' as source_system,
+        sale_documents.*,
+        coalesce(refunds_per_sale.refunded_amount, 0) as refunded_amount
+    from sale_documents
+    left join refunds_per_sale
+        on sale_documents.order_id = refunds_per_sale.order_id
+
+),
+
+sales_netted as (
+
+    select
+        order_id,
+        customer_id,
+        source_system,
         case
-            when sum(transactions.amount) < 0 then 'returned'
-            else 'completed'
+            when
+                order_status = 'completed'
+                and refunded_amount > 0
+                and refunded_amount >= gross_revenue
+                then 'returned'
+            else order_status
         end as order_status,
+        channel,
+        count_lines,
+        sum_quantity,
+        lines_amount,
+        line_discount_amount,
+        order_discount_amount,
+        shipping_amount,
+        gross_revenue,
+        refunded_amount,
+        case
+            when order_status = 'completed'
+                then gross_revenue - refunded_amount
+            when order_status = 'returned'
+                then least(gross_revenue - refunded_amount, 0)
+            else 0
+        end as net_revenue,
+        cost_of_goods,
+        ordered_at
+    from sales
+
+),
+
+unmatched_refunds as (
+
+    select
+        refund_id as order_id,
+        customer_id,
+        case
+            when refund_source = 'negative_transaction' then 'transactions'
+            else 'shop'
+        end as source_system,
+        'credit_note' as order_status,
         null as channel,
         0 as count_lines,
         0 as sum_quantity,
-        greatest(sum(transactions.amount), 0) as lines_amount,
+        0 as lines_amount,
         0 as line_discount_amount,
         0 as order_discount_amount,
         0 as shipping_amount,
-        greatest(sum(transactions.amount), 0) as gross_revenue,
+        0 as gross_revenue,
+        refund_amount as refunded_amount,
+        -refund_amount as net_revenue,
         cast(null as decimal(18, 2)) as cost_of_goods,
-        min(transactions.transacted_at) as ordered_at
-    from transactions
-    inner join identity_map
-        on
-            identity_map.source_system = 'transactions'
-            and transactions.customer_source_id
-            = identity_map.source_customer_id
-    group by 1, 2
+        refunded_at as ordered_at
+    from refunds_to_date
+    where order_id is null
 
 ),
 
 all_orders as (
 
-    select * from shop_orders
+    select * from sales_netted
     union all
-    select * from transaction_orders
+    select * from unmatched_refunds
 
 ),
 
@@ -144,12 +159,11 @@ final as (
             as order_discount_amount,
         cast(shipping_amount as decimal(18, 2)) as shipping_amount,
         cast(gross_revenue as decimal(18, 2)) as gross_revenue,
-        cast(
-            case when order_status = 'completed' then gross_revenue else 0 end
-            as decimal(18, 2)
-        ) as net_revenue,
+        cast(refunded_amount as decimal(18, 2)) as refunded_amount,
+        cast(net_revenue as decimal(18, 2)) as net_revenue,
         cast(cost_of_goods as decimal(18, 2)) as cost_of_goods,
-        order_status = 'completed' as is_completed,
+        order_status = 'completed'
+        and (source_system <> 'shop' or count_lines > 0) as is_completed,
         cast(ordered_at as date) as order_date,
         ordered_at
     from all_orders

@@ -114,6 +114,7 @@ final as (
         customers.count_completed_orders,
         customers.count_cancelled_orders,
         customers.count_returned_orders,
+        customers.count_unconfirmed_orders,
         customers.lifetime_gross_revenue,
         customers.lifetime_net_revenue,
         customer_value.lifetime_gross_margin,

@@ -1,4 +1,6 @@
-{#- One row per kept order line of the orders in fct_orders. -#}
+{#- One row per kept order line of the orders in fct_orders. A credit
+    document's lines are not here: its refund is in fct_refunds and nets
+    against the order it matched. -#}
 with
 
 order_lines as (
@@ -11,6 +13,7 @@ order_lines as (
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    where order_status <> 'credit_note'
 
 ),
 
@@ -33,10 +36,15 @@ final as (
         order_lines.quantity,
         order_lines.unit_price,
         order_lines.line_discount,
-        order_lines.quantity * order_lines.unit_price as gross_line_amount,
-        order_lines.quantity * order_lines.unit_price
-        - order_lines.line_discount as net_line_amount,
-        order_lines.quantity * products.unit_cost as line_cost,
+        {#- line money keeps the prices' 4 decimals; order money is cents -#}
+        cast(order_lines.quantity * order_lines.unit_price as decimal(18, 4))
+            as gross_line_amount,
+        cast(
+            order_lines.quantity * order_lines.unit_price
+            - order_lines.line_discount as decimal(18, 4)
+        ) as net_line_amount,
+        cast(order_lines.quantity * products.unit_cost as decimal(18, 4))
+            as line_cost,
         order_lines.line_discount > 0 as is_discounted,
         orders.is_completed,
         orders.order_date,

@@ -1,4 +1,5 @@
-{#- One row per order placed on or before as_of_date. -#}
+{#- One row per order placed on or before as_of_date, and one per refund
+    made by then that matched no order (status credit_note). -#}
 with
 
 orders as (
@@ -57,6 +58,7 @@ final as (
         order_discount_amount,
         shipping_amount,
         gross_revenue,
+        refunded_amount,
         net_revenue,
         cost_of_goods,
         is_completed,

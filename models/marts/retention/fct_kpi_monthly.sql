@@ -1,10 +1,19 @@
 {#- One row per month from the first order month to as_of_date's month:
-    the headline KPIs. -#}
+    the headline KPIs. Revenue follows the accountant's rule: a sale counts
+    in its order month at its value before refunds, and a refund counts in
+    the month it was made (a refund never rewrites a closed month). Summed
+    over the months, net revenue equals fct_orders' net_revenue. -#}
 with
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+
+),
+
+refunds as (
+
+    select * from {{ ref('fct_refunds') }}
 
 ),
 
@@ -58,15 +67,44 @@ order_kpis as (
 
     select
         cast(date_trunc('month', orders.order_date) as date) as kpi_month,
-        count(*) as count_orders,
+        count(*) filter (
+            where orders.order_status <> 'credit_note'
+        ) as count_orders,
         count(*) filter (where orders.is_completed) as count_completed_orders,
         sum(orders.gross_revenue) as sum_gross_revenue,
-        sum(orders.net_revenue) as sum_net_revenue,
+        {#- the sale before its refunds, which count in their own month -#}
+        sum(orders.net_revenue + orders.refunded_amount)
+            as sum_sales_revenue,
         count(distinct orders.customer_id) filter (
             where orders.is_completed
         ) as count_active_customers
     from orders
     group by 1
+
+),
+
+refund_kpis as (
+
+    select
+        cast(date_trunc('month', refund_date) as date) as kpi_month,
+        sum(refund_amount) as sum_refunded_amount
+    from refunds
+    group by 1
+
+),
+
+revenue as (
+
+    select
+        months.kpi_month,
+        coalesce(order_kpis.sum_sales_revenue, 0)
+        - coalesce(refund_kpis.sum_refunded_amount, 0) as sum_net_revenue,
+        coalesce(refund_kpis.sum_refunded_amount, 0) as sum_refunded_amount
+    from months
+    left join order_kpis
+        on months.kpi_month = order_kpis.kpi_month
+    left join refund_kpis
+        on months.kpi_month = refund_kpis.kpi_month
 
 ),
 
@@ -149,13 +187,14 @@ final as (
             as count_completed_orders,
         cast(coalesce(order_kpis.sum_gross_revenue, 0) as decimal(18, 2))
             as sum_gross_revenue,
-        cast(coalesce(order_kpis.sum_net_revenue, 0) as decimal(18, 2))
-            as sum_net_revenue,
+        cast(revenue.sum_net_revenue as decimal(18, 2)) as sum_net_revenue,
+        cast(revenue.sum_refunded_amount as decimal(18, 2))
+            as sum_refunded_amount,
         case
             when order_kpis.count_completed_orders > 0
                 then
                     cast(
-                        order_kpis.sum_net_revenue
+                        revenue.sum_net_revenue
                         / order_kpis.count_completed_orders
                         as decimal(18, 2)
                     )
@@ -172,6 +211,8 @@ final as (
         coalesce(nps_monthly.count_responses, 0) as count_nps_responses,
         coalesce(ticket_kpis.count_tickets_opened, 0) as count_tickets_opened
     from months
+    inner join revenue
+        on months.kpi_month = revenue.kpi_month
     left join order_kpis
         on months.kpi_month = order_kpis.kpi_month
     left join new_customers

@@ -13,18 +13,23 @@ standardised as (
         _source_file as source_file,
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('account_id') }} as account_id,
-        case lower(trim(status))
-            when 'canceled' then 'cancelled'
-            else lower(trim(status))
-        end as order_status,
+        {#- mapped onto order_status by seeds/order_status_map.csv in
+            int_orders_validated; empty means completed -#}
+        nullif(
+            regexp_replace(lower(trim(status)), '[\s-]+', '_', 'g'), ''
+        ) as source_status,
+        {{ clean_text('original_order_id') }} as original_order_id,
         lower(trim(channel)) as channel,
         coalesce({{ parse_money('discount_amount') }}, 0) as discount_amount,
         coalesce({{ parse_money('shipping_amount') }}, 0) as shipping_amount,
+        coalesce({{ parse_money('refunded_amount') }}, 0) as refunded_amount,
         {{ parse_timestamp('ordered_at') }} as ordered_at,
         {{ parse_timestamp('updated_at') }} as updated_at,
+        {{ parse_timestamp('refunded_at') }} as refunded_at,
         {{ clean_text('ordered_at') }} is null as is_ordered_at_missing,
         {{ any_unreadable(
-            ['discount_amount', 'shipping_amount'], parse_money
+            ['discount_amount', 'shipping_amount', 'refunded_amount'],
+            parse_money
         ) }} as has_unreadable_money
 
     from source
@@ -45,13 +50,10 @@ flagged as (
             when ordered_at > {{ max_valid_timestamp() }}
                 then 'future_timestamp'
             when
-                order_status not in ('completed', 'cancelled', 'returned')
-                or order_status is null
-                then 'invalid_status'
-            when
                 has_unreadable_money
                 or discount_amount < 0
                 or shipping_amount < 0
+                or refunded_amount < 0
                 then 'invalid_price'
         end as dq_reason
     from standardised

@@ -15,8 +15,8 @@ standardised as (
         lower({{ clean_text('category') }}) as category,
         lower({{ clean_text('subcategory') }}) as subcategory,
         {{ clean_text('brand') }} as brand,
-        {{ parse_money('list_price') }} as list_price,
-        {{ parse_money('unit_cost') }} as unit_cost,
+        {{ parse_money('list_price', 4) }} as list_price,
+        {{ parse_money('unit_cost', 4) }} as unit_cost,
         {{ any_unreadable(['list_price', 'unit_cost'], parse_money) }}
             as has_unreadable_money
 

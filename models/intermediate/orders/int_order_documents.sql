@@ -1,0 +1,167 @@
+{#- One row per kept order document from any system, before refunds:
+    shop orders (sales and credit documents) and the sales built from the
+    transactions file (its rows with an amount of 0 or more sharing an
+    order_id; a row without one is its own order, `T<row>`; negative rows are
+    refunds, see int_order_refunds). gross_revenue = line value - line
+    discounts - order discount (merchandise, excluding shipping; for a credit
+    document the value it credits). Not cut at as_of_date. -#}
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_validated') }}
+    where row_status = 'kept'
+
+),
+
+order_lines as (
+
+    select * from {{ ref('int_order_lines_validated') }}
+    where row_status = 'kept'
+
+),
+
+products as (
+
+    select * from {{ ref('int_products_validated') }}
+    where row_status = 'kept'
+
+),
+
+transactions as (
+
+    select * from {{ ref('int_transactions_validated') }}
+    where row_status = 'kept'
+
+),
+
+identity_map as (
+
+    select * from {{ ref('int_customer_identity_map') }}
+
+),
+
+line_totals as (
+
+    select
+        order_lines.order_id,
+        count(*) as count_lines,
+        {#- a credit document's lines may carry negative quantities: its
+            value is what it credits -#}
+        sum(abs(order_lines.quantity)) as sum_quantity,
+        sum(abs(order_lines.quantity) * order_lines.unit_price)
+            as lines_amount,
+        sum(order_lines.line_discount) as line_discount_amount,
+        sum(abs(order_lines.quantity) * products.unit_cost) as cost_of_goods
+    from order_lines
+    left join products
+        on order_lines.product_id = products.product_id
+    group by 1
+
+),
+
+shop_orders as (
+
+    select
+        orders.order_id,
+        identity_map.customer_id,
+        'shop' as source_system,
+        orders.order_status,
+        orders.original_order_id,
+        orders.channel,
+        coalesce(line_totals.count_lines, 0) as count_lines,
+        coalesce(line_totals.sum_quantity, 0) as sum_quantity,
+        coalesce(line_totals.lines_amount, 0) as lines_amount,
+        coalesce(line_totals.line_discount_amount, 0) as line_discount_amount,
+        orders.discount_amount as order_discount_amount,
+        orders.shipping_amount,
+        greatest(
+            coalesce(line_totals.lines_amount, 0)
+            - coalesce(line_totals.line_discount_amount, 0)
+            - orders.discount_amount,
+            0
+        ) as gross_revenue,
+        line_totals.cost_of_goods,
+        orders.refunded_amount as recorded_refund_amount,
+        orders.refunded_at as recorded_refunded_at,
+        orders.ordered_at
+    from orders
+    inner join identity_map
+        on
+            identity_map.source_system = 'shop'
+            and orders.account_id = identity_map.source_customer_id
+    left join line_totals
+        on orders.order_id = line_totals.order_id
+
+),
+
+transaction_orders as (
+
+    select
+        coalesce(
+            transactions.order_id,
+            'T' || transactions.source_row_number
+        ) as order_id,
+        identity_map.customer_id,
+        'transactions' as source_system,
+        'completed' as order_status,
+        null as original_order_id,
+        null as channel,
+        0 as count_lines,
+        0 as sum_quantity,
+        sum(transactions.amount) as lines_amount,
+        0 as line_discount_amount,
+        0 as order_discount_amount,
+        0 as shipping_amount,
+        sum(transactions.amount) as gross_revenue,
+        cast(null as decimal(18, 2)) as cost_of_goods,
+        0 as recorded_refund_amount,
+        cast(null as timestamp) as recorded_refunded_at,
+        min(transactions.transacted_at) as ordered_at
+    from transactions
+    inner join identity_map
+        on
+            identity_map.source_system = 'transactions'
+            and transactions.customer_source_id
+            = identity_map.source_customer_id
+    where transactions.amount >= 0
+    group by 1, 2
+
+),
+
+all_orders as (
+
+    select * from shop_orders
+    union all
+    select * from transaction_orders
+
+),
+
+final as (
+
+    select
+        order_id,
+        customer_id,
+        source_system,
+        order_status,
+        original_order_id,
+        channel,
+        cast(count_lines as bigint) as count_lines,
+        cast(sum_quantity as bigint) as sum_quantity,
+        cast(lines_amount as decimal(18, 2)) as lines_amount,
+        cast(line_discount_amount as decimal(18, 2)) as line_discount_amount,
+        cast(order_discount_amount as decimal(18, 2))
+            as order_discount_amount,
+        cast(shipping_amount as decimal(18, 2)) as shipping_amount,
+        cast(gross_revenue as decimal(18, 2)) as gross_revenue,
+        cast(cost_of_goods as decimal(18, 2)) as cost_of_goods,
+        cast(recorded_refund_amount as decimal(18, 2))
+            as recorded_refund_amount,
+        order_status = 'credit_note' as is_credit_note,
+        recorded_refunded_at,
+        ordered_at
+    from all_orders
+
+)
+
+select * from final
