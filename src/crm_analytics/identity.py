@@ -3,13 +3,18 @@
 Source records (CRM contacts, shop accounts, transaction-file customers) are
 linked when they share a match key under one of these rules, tried in order:
 
+0. ``customer_key``: the same person key, an optional id a source provides
+   (Olist's ``customer_unique_id``, a CRM id the shop also stores), trimmed
+   and compared case-sensitively;
 1. ``email``: the same normalised email address;
 2. ``phone_name``: the same E.164 phone number and the same name key;
 3. ``name_birth_date``: the same name key and the same birth date.
 
-A key value shared by more than ``max_group_size`` records (a placeholder
-email, a call-centre phone number) is ignored. Links are transitive: the
-connected components of the record graph are the resolved customers.
+A fuzzy key value (rules 1-3) shared by more than ``max_group_size`` records
+(a placeholder email, a call-centre phone number) is ignored. A customer key
+is a source's own statement that records are one person, so it links however
+many records share it. Links are transitive: the connected components of the
+record graph are the resolved customers.
 """
 
 from __future__ import annotations
@@ -21,7 +26,11 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+PERSON_KEY_RULE = "customer_key"
+"""The rule (and column) of a source-provided person key: no placeholder limit."""
+
 MATCH_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (PERSON_KEY_RULE, ("customer_key",)),
     ("email", ("email",)),
     ("phone_name", ("phone", "name_key")),
     ("name_birth_date", ("name_key", "birth_date")),
@@ -41,8 +50,15 @@ def customer_id_for(record_key: str) -> str:
 
 
 def _rule_keys(records: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    """One text key per record for a rule; null where any part is missing."""
-    parts = [records[column].astype("string") for column in columns]
+    """One text key per record for a rule; null where any part is missing.
+
+    Parts are trimmed and an empty part counts as missing (staging already
+    does both; this keeps the function safe on its own).
+    """
+    parts = [
+        records[column].astype("string").str.strip().replace("", pd.NA)
+        for column in columns
+    ]
     key = parts[0]
     for part in parts[1:]:
         key = key + "\x1f" + part
@@ -55,9 +71,13 @@ def resolve_identities(records: pd.DataFrame, max_group_size: int = 8) -> pd.Dat
     Args:
         records: one row per source record with ``record_key``,
             ``source_system``, ``source_customer_id`` and the match columns
-            ``email``, ``phone``, ``name_key``, ``birth_date`` (nullable).
-        max_group_size: a key value shared by more records than this is
-            treated as a placeholder and links nothing.
+            ``customer_key``, ``email``, ``phone``, ``name_key``,
+            ``birth_date`` (nullable; a rule whose columns are absent is
+            skipped).
+        max_group_size: a fuzzy key value (email, phone and name, name and
+            birth date) shared by more records than this is treated as a
+            placeholder and links nothing. It does not apply to
+            ``customer_key``.
 
     Returns:
         One row per record: ``record_key``, ``source_system``,
@@ -90,7 +110,9 @@ def resolve_identities(records: pd.DataFrame, max_group_size: int = 8) -> pd.Dat
         key_values = keys[usable]
         codes, _ = pd.factorize(key_values)
         sizes = np.bincount(codes)
-        linked = (sizes[codes] >= 2) & (sizes[codes] <= max_group_size)
+        linked = sizes[codes] >= 2
+        if rule != PERSON_KEY_RULE:
+            linked &= sizes[codes] <= max_group_size
         members = positions[usable][linked]
         member_codes = codes[linked]
         if members.size == 0:

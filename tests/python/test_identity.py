@@ -9,7 +9,7 @@ from crm_analytics.identity import customer_id_for, resolve_identities
 
 
 def records(*rows: dict) -> pd.DataFrame:
-    columns = ["record_key", "email", "phone", "name_key", "birth_date"]
+    columns = ["record_key", "customer_key", "email", "phone", "name_key", "birth_date"]
     frame = pd.DataFrame([{c: row.get(c) for c in columns} for row in rows])
     frame["source_system"] = frame["record_key"].str.split(":").str[0]
     frame["source_customer_id"] = frame["record_key"].str.split(":").str[1]
@@ -127,3 +127,92 @@ def test_empty_input_gives_empty_map():
     result = resolve_identities(records({"record_key": "a:1"}).iloc[0:0])
     assert result.empty
     assert "customer_id" in result.columns
+
+
+def test_customer_key_links_records_with_nothing_else_in_common():
+    result = resolve_identities(
+        records(
+            {"record_key": "shop:1", "customer_key": "K1", "email": "a@x.com"},
+            {"record_key": "shop:2", "customer_key": "K1", "email": "b@x.com"},
+            {"record_key": "crm:1", "customer_key": "K1", "name_key": "ann lee"},
+            {"record_key": "crm:2", "customer_key": "K2"},
+        )
+    )
+    assert clusters(result) == {
+        frozenset({"crm:1", "shop:1", "shop:2"}),
+        frozenset({"crm:2"}),
+    }
+    rules = dict(zip(result["record_key"], result["match_rule"], strict=True))
+    assert rules == {
+        "crm:1": "customer_key",
+        "shop:1": "customer_key",
+        "shop:2": "customer_key",
+        "crm:2": "unmatched",
+    }
+
+
+def test_customer_key_comes_before_the_fuzzy_rules_and_links_transitively():
+    result = resolve_identities(
+        records(
+            {"record_key": "crm:1", "customer_key": "K1", "email": "a@x.com"},
+            {"record_key": "shop:1", "customer_key": "K1", "email": "a@x.com"},
+            {"record_key": "shop:2", "email": "a@x.com"},
+        )
+    )
+    assert result["customer_id"].nunique() == 1
+    rules = dict(zip(result["record_key"], result["match_rule"], strict=True))
+    assert rules == {
+        "crm:1": "customer_key",
+        "shop:1": "customer_key",
+        "shop:2": "email",
+    }
+
+
+def test_customer_key_has_no_placeholder_limit():
+    rows = [
+        {
+            "record_key": f"transactions:{i}",
+            "customer_key": "olist-9f",
+            "email": "p@x.com",
+        }
+        for i in range(20)
+    ]
+    result = resolve_identities(records(*rows), max_group_size=2)
+    assert result["customer_id"].nunique() == 1
+    assert (result["count_customer_records"] == 20).all()
+    assert set(result["match_rule"]) == {"customer_key"}
+
+
+def test_customer_key_is_trimmed_case_sensitive_and_empty_is_absent():
+    result = resolve_identities(
+        records(
+            {"record_key": "crm:1", "customer_key": " K1\t"},
+            {"record_key": "shop:1", "customer_key": "K1"},
+            {"record_key": "shop:2", "customer_key": "k1"},
+            {"record_key": "crm:2", "customer_key": ""},
+            {"record_key": "shop:3", "customer_key": "  "},
+            {"record_key": "shop:4"},
+        )
+    )
+    assert clusters(result) == {
+        frozenset({"crm:1", "shop:1"}),
+        frozenset({"shop:2"}),
+        frozenset({"crm:2"}),
+        frozenset({"shop:3"}),
+        frozenset({"shop:4"}),
+    }
+
+
+def test_records_without_a_customer_key_column_resolve_as_before():
+    rows = records(
+        {"record_key": "crm:1", "email": "a@x.com"},
+        {"record_key": "shop:1", "email": "a@x.com"},
+        {"record_key": "shop:2", "email": "b@x.com"},
+    )
+    with_column = resolve_identities(rows)
+    without_column = resolve_identities(rows.drop(columns="customer_key"))
+    pd.testing.assert_frame_equal(with_column, without_column)
+    assert clusters(with_column) == {
+        frozenset({"crm:1", "shop:1"}),
+        frozenset({"shop:2"}),
+    }

@@ -1,6 +1,8 @@
 {#- One row per kept source customer record of every system, in one shape,
     with the match keys identity resolution uses: normalised email, E.164
-    phone and a name key. Transaction-only customers carry just their id. -#}
+    phone and a name key, and the person key a source may carry
+    (customer_key). Transaction-only customers carry just their id and
+    customer_key. -#}
 with
 
 contacts as (
@@ -41,6 +43,7 @@ crm_records as (
     select
         'crm' as source_system,
         contact_id as source_customer_id,
+        customer_key,
         first_name,
         last_name,
         trim(concat_ws(' ', first_name, last_name)) as full_name,
@@ -65,6 +68,7 @@ shop_records as (
     select
         'shop' as source_system,
         account_id as source_customer_id,
+        customer_key,
         null as first_name,
         null as last_name,
         full_name,
@@ -89,6 +93,12 @@ transaction_records as (
     select
         'transactions' as source_system,
         customer_source_id as source_customer_id,
+        {#- A customer whose rows carry different keys takes its latest
+            transaction's key. #}
+        first(
+            customer_key
+            order by transacted_at desc, source_row_number desc
+        ) filter (where customer_key is not null) as customer_key,
         null as first_name,
         null as last_name,
         null as full_name,
@@ -140,6 +150,7 @@ keyed as (
         source_system || ':' || source_customer_id as record_key,
         source_system,
         source_customer_id,
+        customer_key,
         first_name,
         last_name,
         full_name,

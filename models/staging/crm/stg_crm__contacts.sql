@@ -11,6 +11,7 @@ standardised as (
     select
         _row_number as source_row_number,
         {{ clean_text('contact_id') }} as contact_id,
+        {{ clean_text('customer_key') }} as customer_key,
         {{ clean_text('first_name') }} as first_name,
         {{ clean_text('last_name') }} as last_name,
         {{ normalize_email('email') }} as email,

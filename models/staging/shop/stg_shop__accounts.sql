@@ -11,6 +11,7 @@ standardised as (
     select
         _row_number as source_row_number,
         {{ clean_text('account_id') }} as account_id,
+        {{ clean_text('customer_key') }} as customer_key,
         regexp_replace({{ clean_text('full_name') }}, '\s+', ' ', 'g')
             as full_name,
         {{ normalize_email('email') }} as email,

@@ -12,6 +12,7 @@ standardised as (
         _row_number as source_row_number,
         {{ clean_text('customer_id') }} as customer_source_id,
         {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('customer_key') }} as customer_key,
         {{ parse_money('amount') }} as amount,
         {{ parse_timestamp('transacted_at') }} as transacted_at,
         {{ clean_text('transacted_at') }} is null
