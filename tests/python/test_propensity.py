@@ -124,6 +124,32 @@ def test_category_evaluation_by_hand():
     assert metrics["category_baseline_hit_rate"] == pytest.approx(0.5)
 
 
+def test_products_without_a_category_give_no_category_evaluation():
+    # the optional products.category absent: every line's category is null
+    uncategorised = categories_frame().assign(category=None)
+    assert evaluate_category(uncategorised) == []
+    assert category_affinity(uncategorised).empty
+
+
+def test_uncategorised_lines_are_no_evidence_of_a_category():
+    frame = pd.concat(
+        [
+            categories_frame(),
+            pd.DataFrame(
+                {
+                    "customer_id": ["a"],
+                    "category": [None],
+                    "count_lines_before_cutoff": [9],
+                    "count_lines_in_horizon": [5],
+                }
+            ),
+        ]
+    )
+    assert dict(evaluate_category(frame)) == dict(evaluate_category(categories_frame()))
+    affinity = category_affinity(frame).set_index("customer_id")
+    assert affinity.loc["a", "p_most_likely_category"] == pytest.approx(3.5 / 5)
+
+
 def test_purchase_scores_carry_the_most_likely_category():
     current = snapshot(50, 3).assign(
         customer_id=["a", "b"] + [f"x{i}" for i in range(48)]

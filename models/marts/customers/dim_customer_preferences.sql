@@ -1,6 +1,9 @@
 {#- One row per customer with at least one completed order up to
     as_of_date: what they buy (categories, brands with weights and a ranked
-    priority list), how price sensitive they are and where they shop. -#}
+    priority list), how price sensitive they are and where they shop. Price
+    sensitivity needs evidence: when the data holds no discount at all (no
+    line or order discount anywhere: the columns are optional) it is
+    'unknown', never 'low'. -#}
 with
 
 category_spend as (
@@ -88,15 +91,40 @@ brand_preferences as (
 
 ),
 
-price_sensitivity as (
+discount_evidence as (
 
     select
-        customer_id,
-        avg(case when is_discounted then 1 else 0 end)
-            as pct_lines_discounted,
-        sum(line_discount) / nullif(sum(gross_line_amount), 0)
+        coalesce(bool_or(order_items.is_discounted), false)
+        or coalesce(bool_or(orders.order_discount_amount > 0), false)
+            as has_discounts
+    from order_items
+    inner join orders
+        on order_items.order_id = orders.order_id
+
+),
+
+price_sensitivity as (
+
+    {#- a line is bought on discount when it or its order carries one -#}
+    select
+        order_items.customer_id,
+        avg(
+            case
+                when
+                    order_items.is_discounted
+                    or orders.order_discount_amount > 0
+                    then 1
+                else 0
+            end
+        ) as pct_lines_discounted,
+        sum(order_items.line_discount)
+        / nullif(sum(order_items.gross_line_amount), 0)
             as pct_discount_of_spend
     from order_items
+    inner join orders
+        on order_items.order_id = orders.order_id
+    cross join discount_evidence
+    where discount_evidence.has_discounts
     group by 1
 
 ),
@@ -149,6 +177,7 @@ final as (
             when price_sensitivity.pct_lines_discounted >= 0.5 then 'high'
             when price_sensitivity.pct_lines_discounted >= 0.2 then 'medium'
             when price_sensitivity.pct_lines_discounted >= 0 then 'low'
+            else 'unknown'
         end as price_sensitivity,
         channel_preferences.preferred_channel,
         round(category_preferences.pct_spend_top_category, 4)

@@ -320,9 +320,12 @@ def category_affinity(
     The probability is the customer's share of lines in the category,
     smoothed towards the population's shares with ``prior_weight`` pseudo
     lines (a Dirichlet prior), so a customer with one line is not certain.
-    Ties go to the alphabetically first category.
+    Ties go to the alphabetically first category. Lines of products with no
+    category are no evidence of one and are left out.
     """
-    lines = categories.loc[categories["count_lines_before_cutoff"] > 0]
+    lines = categories.loc[
+        (categories["count_lines_before_cutoff"] > 0) & categories["category"].notna()
+    ]
     totals = lines.groupby("category")["count_lines_before_cutoff"].sum()
     prior = totals / totals.sum()
     per_customer = lines.groupby("customer_id")["count_lines_before_cutoff"].transform(
@@ -344,10 +347,13 @@ def category_affinity(
 def evaluate_category(categories_test: pd.DataFrame) -> list[tuple[str, float]]:
     """Hit rate of the most likely category among customers who bought in
     the horizon (the predicted category is among those they bought), beside
-    the population's most bought category as a baseline."""
+    the population's most bought category as a baseline. Empty when no
+    product has a category (the column is optional) or nobody bought in the
+    horizon: there is nothing to judge."""
+    categories_test = categories_test.loc[categories_test["category"].notna()]
     bought = categories_test.loc[categories_test["count_lines_in_horizon"] > 0]
     buyers = bought["customer_id"].unique()
-    if len(buyers) == 0:
+    if len(buyers) == 0 or not (categories_test["count_lines_before_cutoff"] > 0).any():
         return []
     predicted = category_affinity(categories_test)
     predicted = predicted.loc[is_in(predicted["customer_id"], bought["customer_id"])]
