@@ -20,10 +20,17 @@ order_value as (
         (computed once there); this adds what only value needs. #}
     select
         customer_id,
-        coalesce(sum(gross_revenue) filter (where is_returned), 0)
-            as lifetime_returned_revenue,
+        {#- given back: returns, partial refunds, refunds matching no order -#}
+        coalesce(
+            sum(gross_revenue - net_revenue) filter (
+                where order_status in ('completed', 'returned', 'credit_note')
+            ),
+            0
+        ) as lifetime_returned_revenue,
         coalesce(sum(gross_revenue) filter (where is_cancelled), 0)
             as lifetime_cancelled_revenue,
+        coalesce(sum(gross_revenue) filter (where order_status = 'pending'), 0)
+            as lifetime_pending_revenue,
         sum(cost_of_goods) filter (where is_completed)
             as lifetime_cost_of_goods,
         sum(net_revenue - cost_of_goods) filter (where is_completed)
@@ -44,6 +51,8 @@ joined as (
             as lifetime_returned_revenue,
         coalesce(order_value.lifetime_cancelled_revenue, 0)
             as lifetime_cancelled_revenue,
+        coalesce(order_value.lifetime_pending_revenue, 0)
+            as lifetime_pending_revenue,
         order_value.lifetime_cost_of_goods,
         order_value.lifetime_gross_margin,
         customers.is_buyer
@@ -86,6 +95,8 @@ final as (
             as lifetime_returned_revenue,
         cast(lifetime_cancelled_revenue as decimal(18, 2))
             as lifetime_cancelled_revenue,
+        cast(lifetime_pending_revenue as decimal(18, 2))
+            as lifetime_pending_revenue,
         cast(lifetime_cost_of_goods as decimal(18, 2))
             as lifetime_cost_of_goods,
         cast(lifetime_gross_margin as decimal(18, 2)) as lifetime_gross_margin,
