@@ -1,6 +1,7 @@
 {#- The one list of raw tables and their triage models, for the
     data-quality marts and the reconciliation test. Each item: the source
-    name, the raw table, the triage model and the SQL of the row's key. -#}
+    name, the raw table, the triage model and the SQL of the row's key;
+    optionally 'detail', the column saying more than dq_reason. -#}
 {% macro triaged_raw_tables() %}
     {{ return([
         {'source': 'crm', 'table': 'crm_contacts',
@@ -8,7 +9,8 @@
         {'source': 'shop', 'table': 'shop_accounts',
          'model': 'int_shop_accounts_validated', 'key': 'account_id'},
         {'source': 'shop', 'table': 'orders',
-         'model': 'int_orders_validated', 'key': 'order_id'},
+         'model': 'int_orders_validated', 'key': 'order_id',
+         'detail': 'dq_detail'},
         {'source': 'shop', 'table': 'order_lines',
          'model': 'int_order_lines_validated',
          'key': "order_id || '-' || coalesce(cast(line_number as varchar), '?')"},

@@ -149,12 +149,20 @@ def publish(build_path: Path, serving_path: Path) -> Published:
     return Published(serving_path, len(tables), rows, time.perf_counter() - started)
 
 
-def failed_nodes(target_path: Path, since: float | None = None) -> list[str]:
+def failed_nodes(
+    target_path: Path,
+    since: float | None = None,
+    build_path: Path | None = None,
+    max_rows: int = 3,
+) -> list[str]:
     """Human-readable lines for the failed or erroring nodes of the last dbt
     invocation (from run_results.json), with where to look. With ``since``
     (a time.time()), a run_results.json written before it is an earlier
     run's and gives nothing: dbt writes none when it stops before running
-    any node (an on-run-start hook failing on bad input, say)."""
+    any node (an on-run-start hook failing on bad input, say). With
+    ``build_path``, a failed test's first ``max_rows`` stored failing rows
+    follow its line (a test that says why, such as the quarantine-share
+    check, is then readable in the build log)."""
     results_file = target_path / "run_results.json"
     if not results_file.exists():
         return []
@@ -171,7 +179,30 @@ def failed_nodes(target_path: Path, since: float | None = None) -> list[str]:
             where = " (failing rows: schema test_failures of the build file)"
         message = (result.get("message") or "").splitlines()[:1]
         lines.append(f"{result['status']}: {node}{where} {' '.join(message)}".strip())
+        if result["status"] == "fail" and build_path is not None:
+            lines.extend(
+                _failing_rows(build_path, result.get("relation_name"), max_rows)
+            )
     return lines
+
+
+def _failing_rows(build_path: Path, relation: str | None, max_rows: int) -> list[str]:
+    """The first stored failing rows of a test, one line each, or nothing
+    when they cannot be read."""
+    if not relation or not build_path.exists():
+        return []
+    try:
+        with duckdb.connect(str(build_path), read_only=True) as connection:
+            cursor = connection.execute(f"select * from {relation} limit {max_rows}")
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+    except duckdb.Error:
+        return []
+    return [
+        "    "
+        + ", ".join(f"{name}={value}" for name, value in zip(names, row, strict=True))
+        for row in rows
+    ]
 
 
 def build_and_publish(
@@ -202,7 +233,7 @@ def build_and_publish(
         [str(dbt), "build", *(dbt_args or [])], cwd=project_dir, env=env, check=False
     )
     if completed.returncode != 0:
-        failures = failed_nodes(target_path, since=started) or [
+        failures = failed_nodes(target_path, since=started, build_path=build_path) or [
             "dbt stopped before building anything; the error above says why."
         ]
         detail = "\n".join(f"  {line}" for line in failures)

@@ -1,5 +1,7 @@
 {#- One row per quarantined raw row, from every raw table, with its reason
-    and the file row it came from. -#}
+    (and detail, where the triage gives one) and the file and row it came
+    from. load_batch is the batch file's name for a row of a load batch
+    (`<table>/<batch>.csv`), NULL for the table's own file. -#}
 with
 
 {% for raw in triaged_raw_tables() %}
@@ -7,11 +9,22 @@ with
 
         select
             '{{ raw.table }}' as source_table,
-            cast({{ raw.key }} as varchar) as record_key,
-            dq_reason,
-            source_row_number
-        from {{ ref(raw.model) }}
-        where row_status = 'quarantined'
+            triaged.record_key,
+            triaged.dq_reason,
+            triaged.dq_detail,
+            raw_rows._source_file as source_file,
+            triaged.source_row_number
+        from (
+            select
+                cast({{ raw.key }} as varchar) as record_key,
+                dq_reason,
+                {{ raw.detail if raw.detail else 'null' }} as dq_detail,
+                source_row_number
+            from {{ ref(raw.model) }}
+            where row_status = 'quarantined'
+        ) as triaged
+        left join {{ source(raw.source, raw.table) }} as raw_rows
+            on triaged.source_row_number = raw_rows._row_number
 
     ),
 
@@ -29,7 +42,18 @@ final as (
 
     select
         source_table || ':' || source_row_number as quarantined_row_id,
-        *
+        source_table,
+        record_key,
+        dq_reason,
+        cast(dq_detail as varchar) as dq_detail,
+        source_file,
+        case
+            when
+                regexp_extract(source_file, '([^/\\]+)[/\\][^/\\]+$', 1)
+                = source_table
+                then regexp_extract(source_file, '([^/\\]+)\.[^./\\]+$', 1)
+        end as load_batch,
+        source_row_number
     from all_quarantined
 
 )

@@ -19,7 +19,8 @@ order_totals as (
     select
         sum(net_revenue) as sum_net_revenue,
         sum(gross_revenue) as sum_gross_revenue,
-        count(*) as count_orders
+        {#- a refund that matched no order is a row, not an order -#}
+        count(*) filter (where order_status <> 'credit_note') as count_orders
     from orders
 
 ),
