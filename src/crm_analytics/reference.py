@@ -61,6 +61,7 @@ ALIAS_COLUMNS: tuple[str, ...] = ("alias", "country_code", "alias_source")
 EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "AE": ("UAE",),
     "AT": ("Österreich",),
+    "BR": ("Brasil",),
     "CH": ("Schweiz", "Suisse", "Svizzera"),
     "CI": ("Ivory Coast",),
     "CV": ("Cape Verde",),
@@ -142,8 +143,7 @@ def country_rows() -> list[dict[str, str]]:
                 "country_code": country.alpha_2,
                 "alpha_3_code": country.alpha_3,
                 "numeric_code": country.numeric,
-                "country_name": getattr(country, "common_name", None)
-                or country.name,
+                "country_name": getattr(country, "common_name", None) or country.name,
                 "iso_name": country.name,
                 "official_name": getattr(country, "official_name", ""),
                 "calling_code": calling_code,
