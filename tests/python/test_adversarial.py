@@ -231,6 +231,28 @@ def check_birth_date_empty(warehouse: Warehouse, rows: list[int]) -> None:
     assert birth.iloc[0, 0] is None or str(birth.iloc[0, 0]) in ("NaT", "None")
 
 
+def check_country_mapping(warehouse: Warehouse, rows: list[int]) -> None:
+    codes = warehouse.query(
+        "select source_customer_id, coalesce(country_code, '') "
+        "from intermediate.int_customer_records_standardised "
+        "where source_customer_id like 'ADV-C3_' order by 1"
+    )
+    assert codes.to_numpy().tolist() == [
+        ["ADV-C30", ""],
+        ["ADV-C31", ""],
+        ["ADV-C32", "JP"],
+        ["ADV-C33", "IE"],
+        ["ADV-C34", "BR"],
+        ["ADV-C35", "ZA"],
+    ]
+    unmapped = warehouse.query(
+        "select raw_value, count_rows, example_record_key "
+        "from marts.dq_unmapped_values "
+        "where source_table = 'crm_contacts' and column_name = 'country'"
+    )
+    assert unmapped.to_numpy().tolist() == [["Channel Islands", 2, "ADV-C30"]]
+
+
 def check_big_customer(warehouse: Warehouse, rows: list[int]) -> None:
     summary = warehouse.query(
         "select customers.count_orders, customers.lifetime_net_revenue "
@@ -553,6 +575,19 @@ CASES: list[Case] = [
                 "future_timestamp",
             ),
         ],
+    ),
+    Case(
+        "country_no_alias_maps",
+        "crm_contacts",
+        [
+            Row({"contact_id": "ADV-C30", "country": "Channel Islands"}),
+            Row({"contact_id": "ADV-C31", "country": " Channel Islands "}),
+            Row({"contact_id": "ADV-C32", "country": "  JAPAN "}),
+            Row({"contact_id": "ADV-C33", "country": "Eire"}),
+            Row({"contact_id": "ADV-C34", "country": "Brasil"}),
+            Row({"contact_id": "ADV-C35", "country": "RSA"}),
+        ],
+        check=check_country_mapping,
     ),
     Case(
         "birth_date_in_far_past",

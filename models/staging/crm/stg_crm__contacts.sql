@@ -19,7 +19,8 @@ standardised as (
         {{ clean_text('street_address') }} as street_address,
         {{ clean_text('city') }} as city,
         {{ clean_text('postal_code') }} as postal_code,
-        lower({{ clean_text('country') }}) as country_alias,
+        {{ clean_text('country') }} as country_text,
+        {{ country_key(clean_text('country')) }} as country_alias,
         {{ normalize_gender('gender') }} as gender,
         lower({{ clean_text('income_band') }}) as income_band,
         {{ clean_text('email') }} is not null

@@ -18,7 +18,8 @@ standardised as (
         {{ phone_digits('phone') }} as phone_digits,
         {{ clean_text('address_line') }} as address_line,
         {{ clean_text('city') }} as city,
-        lower({{ clean_text('country') }}) as country_alias,
+        {{ clean_text('country') }} as country_text,
+        {{ country_key(clean_text('country')) }} as country_alias,
         {{ normalize_gender('gender') }} as gender,
         {{ clean_text('email') }} is not null
         and {{ normalize_email('email') }} is null as is_email_invalid,

@@ -40,6 +40,7 @@ PAGE_TABLES: dict[str, tuple[str, ...]] = {
     "data_quality": (
         "dq_row_reconciliation",
         "dq_quarantined_rows",
+        "dq_unmapped_values",
         "fct_ml_model_metrics",
     ),
 }
@@ -564,6 +565,19 @@ def quarantine_counts(path: Path) -> pd.DataFrame:
         from marts.dq_quarantined_rows
         group by 1, 2
         order by count_rows desc, source_table, dq_reason
+        """,
+    )
+
+
+def unmapped_values(path: Path) -> pd.DataFrame:
+    """Values no reference data maps, most frequent first."""
+    return query(
+        path,
+        """
+        select source_table, column_name, raw_value, count_rows,
+            example_record_key
+        from marts.dq_unmapped_values
+        order by count_rows desc, source_table, column_name, raw_value
         """,
     )
 

@@ -476,6 +476,12 @@ def data_quality(path: Path, filters: Filters) -> None:
     )
     st.subheader("Reconciliation: rows in = kept + merged + quarantined")
     table(load("reconciliation", path))
+    st.subheader("Values no reference data maps (null downstream)")
+    unmapped = load("unmapped_values", path)
+    if unmapped.empty:
+        st.caption("None: every value maps.")
+    else:
+        table(unmapped)
     metrics = load("model_metrics", path)
     auc = metrics[metrics["metric_name"].isin(["roc_auc", "baseline_roc_auc"])].copy()
     auc["fitted"] = auc["metric_name"].map(
