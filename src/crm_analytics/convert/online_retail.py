@@ -274,7 +274,7 @@ def convert_frame(
             "account_id": invoices["_customer"].first(),
             "_at": invoices["_at"].min(),
             "status": invoices["_credit"].first().map(
-                {True: "credit_note", False: ""}
+                {True: "credit_note", False: "completed"}
             ),
             "channel": "web",
         }
