@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _one_file(src: Path, patterns: tuple[str, ...]) -> Path:
     if src.is_file():
         return src
-    found = sorted(p for pattern in patterns for p in src.glob(pattern))
+    found = sorted({p for pattern in patterns for p in src.glob(pattern)})
     if len(found) != 1:
         raise SystemExit(
             f"{src}: expected one file matching {' or '.join(patterns)}, "
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.layout == "shopify":
-            orders = _one_file(args.src, ("orders_export*.csv", "*orders*.csv"))
+            orders = _one_file(args.src, ("orders_export*.csv",))
             customers = args.customers
             if customers is None and args.src.is_dir():
                 matches = sorted(args.src.glob("customers_export*.csv"))

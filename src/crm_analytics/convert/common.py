@@ -141,7 +141,9 @@ def to_decimal(value: object) -> Decimal | None:
         if pd.isna(value):
             return None
         # repr gives the shortest text that round-trips: 2.55, not 2.5499999.
-        return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
+        return (
+            Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
+        )
     text = clean_text(value).replace(",", "")
     if not text:
         return None
@@ -188,7 +190,9 @@ def parse_offset_timestamps(values: pd.Series) -> pd.Series:
     ``2024-03-05 10:11:12 -0500``; ISO 8601 ``2024-03-05T10:11:12+01:00``) as
     UTC datetimes; empty text gives NaT; a value of another form raises."""
     text = values.map(clean_text)
-    parsed = pd.to_datetime(text.where(text != ""), utc=True, format="ISO8601")
+    parsed = pd.to_datetime(
+        text.where(text != ""), utc=True, format="ISO8601", errors="coerce"
+    )
     bad = parsed.isna() & (text != "")
     if bad.any():
         raise ValueError(f"unreadable timestamps, e.g. {text[bad].iloc[0]!r}")

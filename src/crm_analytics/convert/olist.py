@@ -63,7 +63,9 @@ def read_dump(folder: Path) -> dict[str, pd.DataFrame]:
             if name in REQUIRED_FILES:
                 raise FileNotFoundError(f"{path}: not found (an Olist dump has it)")
             continue
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        )
         missing = [c for c in COLUMNS[name] if c not in frame.columns]
         if missing:
             raise ValueError(f"{path}: no column {', '.join(missing)}")
@@ -131,7 +133,8 @@ def convert_frames(
     )
     report.map("customers.customer_id", "shop_accounts.account_id", "one per order")
     report.map(
-        "customers.customer_unique_id", "shop_accounts.customer_key",
+        "customers.customer_unique_id",
+        "shop_accounts.customer_key",
         "the person: links a person's accounts",
     )
     report.map("customers.customer_city", "shop_accounts.city")
@@ -143,8 +146,10 @@ def convert_frames(
 
     items = frames["items"].copy()
     items["_price"] = items["price"].map(to_decimal)
-    items["_freight"] = items["freight_value"].map(to_decimal).map(
-        lambda v: v if v is not None else Decimal(0)
+    items["_freight"] = (
+        items["freight_value"]
+        .map(to_decimal)
+        .map(lambda v: v if v is not None else Decimal(0))
     )
     orders = frames["orders"].copy()
     has_items = orders["order_id"].isin(set(items["order_id"]))
@@ -185,7 +190,8 @@ def convert_frames(
         "orders.order_purchase_timestamp", "orders.ordered_at", f"{timezone} -> UTC"
     )
     report.map(
-        "orders.order_status", "orders.status",
+        "orders.order_status",
+        "orders.status",
         "verbatim; seeds/order_status_map.csv maps it",
     )
     report.map(
@@ -225,18 +231,23 @@ def convert_frames(
             "categories missing from the translation file, kept in Portuguese: "
             + ", ".join(untranslated)
         )
-    median_price = items.groupby("product_id")["_price"].median()
+    median_price = (
+        items.assign(_p=items["_price"].astype(float))
+        .groupby("product_id")["_p"]
+        .median()
+    )
     tables["products"] = pd.DataFrame(
         {
             "product_id": products["product_id"],
             "category": english,
             "list_price": products["product_id"]
             .map(median_price)
-            .map(lambda p: "" if pd.isna(p) else format_decimal(Decimal(str(p)))),
+            .map(lambda p: "" if pd.isna(p) else format_decimal(Decimal(repr(p)))),
         }
     )
     report.map(
-        "products.product_category_name", "products.category",
+        "products.product_category_name",
+        "products.category",
         "English, from product_category_name_translation.csv",
     )
     report.map("median items.price of the product", "products.list_price")
@@ -248,7 +259,9 @@ def convert_frames(
     reviews = frames.get("reviews")
     if reviews is not None:
         duplicate = reviews.duplicated()
-        report.drop_rows("reviews", "exact duplicate of an earlier row", duplicate.sum())
+        report.drop_rows(
+            "reviews", "exact duplicate of an earlier row", duplicate.sum()
+        )
         reviews = reviews[~duplicate]
         orphan = reviews["order_id"].isin(dropped_orders)
         report.drop_rows("reviews", "of an order dropped above", orphan.sum())
@@ -278,14 +291,16 @@ def convert_frames(
             }
         )
         report.map(
-            "reviews.review_id", "order_reviews.review_id",
+            "reviews.review_id",
+            "order_reviews.review_id",
             "<review_id>:<order_id> where one review covers several orders",
         )
         report.map("reviews.review_score", "order_reviews.score")
         report.map("reviews.review_answer_timestamp", "order_reviews.reviewed_at")
         report.map(
             "reviews.review_comment_title + review_comment_message",
-            "order_reviews.comment", "title: message",
+            "order_reviews.comment",
+            "title: message",
         )
 
     payments = frames.get("payments")
@@ -298,9 +313,11 @@ def convert_frames(
 def _check_payments(
     payments: pd.DataFrame, items: pd.DataFrame, report: Report
 ) -> None:
-    paid = payments.assign(_value=payments["payment_value"].map(to_decimal)).groupby(
-        "order_id"
-    )["_value"].sum()
+    paid = (
+        payments.assign(_value=payments["payment_value"].map(to_decimal))
+        .groupby("order_id")["_value"]
+        .sum()
+    )
     charged = (items["_price"] + items["_freight"]).groupby(items["order_id"]).sum()
     both = paid.index.intersection(charged.index)
     difference = (paid[both] - charged[both]).map(abs)

@@ -107,7 +107,11 @@ def customer_key(value: object) -> str:
     """CustomerID as written by a spreadsheet or pandas (``17850.0``) or as
     text (``17850``), as the key ``17850``; empty when there is none."""
     if isinstance(value, float):
-        return "" if pd.isna(value) else (f"{value:.0f}" if value.is_integer() else repr(value))
+        return (
+            ""
+            if pd.isna(value)
+            else (f"{value:.0f}" if value.is_integer() else repr(value))
+        )
     text = clean_text(value)
     if text.lower() in ("nan", "none", "null"):
         return ""
@@ -190,9 +194,7 @@ def read_source(path: Path) -> pd.DataFrame:
         return pd.concat(
             [canonical_columns(sheet) for sheet in sheets.values()], ignore_index=True
         )
-    frame = pd.read_csv(
-        path, dtype=str, keep_default_na=False, encoding="utf-8-sig"
-    )
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     return canonical_columns(frame)
 
 
@@ -235,11 +237,21 @@ def convert_frame(
 
     # Exact duplicates: the same line twice, every column equal.
     duplicate = frame.duplicated(
-        ["_invoice", "_code", "description", "_quantity", "_at", "_price",
-         "_customer", "country"]
+        [
+            "_invoice",
+            "_code",
+            "description",
+            "_quantity",
+            "_at",
+            "_price",
+            "_customer",
+            "country",
+        ]
     )
     report.drop_rows(
-        "invoice lines", "exact duplicate of an earlier row", duplicate.sum(),
+        "invoice lines",
+        "exact duplicate of an earlier row",
+        duplicate.sum(),
         _amount(frame[duplicate]),
     )
     frame = frame[~duplicate]
@@ -257,7 +269,9 @@ def convert_frame(
     non_product = frame["_code"].map(is_non_product)
     for code, lines in frame[non_product].groupby(frame["_code"].str.upper()):
         report.drop_rows(
-            "invoice lines", f"StockCode {code}: not a product", len(lines),
+            "invoice lines",
+            f"StockCode {code}: not a product",
+            len(lines),
             _amount(lines),
         )
     frame = frame[~non_product].copy()
@@ -273,9 +287,9 @@ def convert_frame(
             "order_id": invoices["_invoice"].first(),
             "account_id": invoices["_customer"].first(),
             "_at": invoices["_at"].min(),
-            "status": invoices["_credit"].first().map(
-                {True: "credit_note", False: "completed"}
-            ),
+            "status": invoices["_credit"]
+            .first()
+            .map({True: "credit_note", False: "completed"}),
             "channel": "web",
         }
     ).reset_index(drop=True)
@@ -302,10 +316,13 @@ def convert_frame(
 
     report.map("InvoiceNo / Invoice", "orders.order_id, order_lines.order_id")
     report.map(
-        "InvoiceNo starting with C", "orders.status = credit_note",
+        "InvoiceNo starting with C",
+        "orders.status = credit_note",
         "credited lines keep their negative Quantity; original_order_id empty",
     )
-    report.map("CustomerID / Customer ID", "orders.account_id, shop_accounts.account_id")
+    report.map(
+        "CustomerID / Customer ID", "orders.account_id, shop_accounts.account_id"
+    )
     report.map("InvoiceDate", "orders.ordered_at", f"{date_order}, {timezone} -> UTC")
     report.map("StockCode", "order_lines.product_id, products.product_id")
     report.map("Quantity", "order_lines.quantity")
@@ -374,7 +391,10 @@ def convert(
             f"{multi} customers bought from several countries: "
             "the latest invoice's is kept"
         )
-    report.drop_column("Description (on lines)", "no such order_lines column; kept as products.product_name")
+    report.drop_column(
+        "Description (on lines)",
+        "no such order_lines column; kept as products.product_name",
+    )
     for name, table in tables.items():
         write_table(table, out_dir, name, report)
     return report

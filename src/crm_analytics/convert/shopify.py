@@ -125,7 +125,9 @@ def _accounts_from_customers(customers: pd.DataFrame, report: Report) -> pd.Data
     accounts = pd.DataFrame(
         {
             "account_id": key,
-            "full_name": col["first_name"].str.cat(col["last_name"], sep=" ").str.strip(),
+            "full_name": col["first_name"]
+            .str.cat(col["last_name"], sep=" ")
+            .str.strip(),
             "email": col["email"],
             "phone": col["phone"],
             "address_line": address,
@@ -135,13 +137,15 @@ def _accounts_from_customers(customers: pd.DataFrame, report: Report) -> pd.Data
         }
     )
     report.map(
-        "customers Email", "shop_accounts.account_id",
+        "customers Email",
+        "shop_accounts.account_id",
         "shopify- + SHA-256 of the address (Customer ID when no email)",
     )
     report.map("customers Email", "shop_accounts.email")
     report.map("customers First Name + Last Name", "shop_accounts.full_name")
     report.map(
-        "customers Phone (else Default Address Phone)", "shop_accounts.phone",
+        "customers Phone (else Default Address Phone)",
+        "shop_accounts.phone",
         "leading apostrophe removed",
     )
     report.map("customers Address1, Address2", "shop_accounts.address_line")
@@ -165,9 +169,7 @@ def convert_frames(
     report = Report("Shopify")
     missing = [c for c in ORDER_COLUMNS if c not in orders_export.columns]
     if missing:
-        raise ValueError(
-            "not a Shopify orders export: no column " + ", ".join(missing)
-        )
+        raise ValueError("not a Shopify orders export: no column " + ", ".join(missing))
     rows = orders_export.copy()
     rows["Name"] = rows["Name"].map(clean_text)
     report.rows_read["orders export rows (line items)"] = len(rows)
@@ -179,19 +181,28 @@ def convert_frames(
         rows.assign(
             _v=[
                 _money(q) * _money(p)
-                for q, p in zip(rows["Lineitem quantity"], rows["Lineitem price"], strict=True)
+                for q, p in zip(
+                    rows["Lineitem quantity"], rows["Lineitem price"], strict=True
+                )
             ]
         )
         .groupby("Name", sort=False)["_v"]
         .sum()
     )
-    line_discounts = rows.assign(
-        _d=rows.get("Lineitem discount", pd.Series("", index=rows.index)).map(_money)
-    ).groupby("Name", sort=False)["_d"].sum()
+    line_discounts = (
+        rows.assign(
+            _d=rows.get("Lineitem discount", pd.Series("", index=rows.index)).map(
+                _money
+            )
+        )
+        .groupby("Name", sort=False)["_d"]
+        .sum()
+    )
 
     anonymous = head["_account"] == ""
     report.drop_rows(
-        "orders", "no Email: no customer to attribute them to",
+        "orders",
+        "no Email: no customer to attribute them to",
         int(anonymous.sum()),
         sum(head.loc[anonymous, "_lines_value"], Decimal(0)),
     )
@@ -200,7 +211,9 @@ def convert_frames(
     rows = rows[rows["Name"].isin(kept_names)]
 
     def field(name: str) -> pd.Series:
-        return head[name] if name in head.columns else pd.Series(pd.NA, index=head.index)
+        return (
+            head[name] if name in head.columns else pd.Series(pd.NA, index=head.index)
+        )
 
     discount_total = field("Discount Amount").map(_money)
     order_discount = (discount_total - line_discounts.reindex(head.index)).map(
@@ -259,17 +272,20 @@ def convert_frames(
     report.map("Email", "orders.account_id", "as for the customers export")
     report.map("Created at", "orders.ordered_at", "UTC offset applied")
     report.map(
-        "Financial Status", "orders.status",
+        "Financial Status",
+        "orders.status",
         "verbatim; seeds/order_status_map.csv maps it",
     )
     report.map("Source", "orders.channel", "web, pos -> store, iphone/android -> app")
     report.map(
-        "Discount Amount - sum of Lineitem discount", "orders.discount_amount",
+        "Discount Amount - sum of Lineitem discount",
+        "orders.discount_amount",
         "the order-level part; line discounts go on the lines",
     )
     report.map("Shipping", "orders.shipping_amount", "not product revenue")
     report.map(
-        "Refunded Amount", "orders.refunded_amount",
+        "Refunded Amount",
+        "orders.refunded_amount",
         "capped at the merchandise subtotal",
     )
     report.map("latest of Paid at, Fulfilled at, Cancelled at", "orders.updated_at")
@@ -308,7 +324,10 @@ def convert_frames(
     products = pd.DataFrame(
         {
             "product_id": list(by_product.groups),
-            "product_name": by_product["Lineitem name"].last().map(clean_text).to_numpy(),
+            "product_name": by_product["Lineitem name"]
+            .last()
+            .map(clean_text)
+            .to_numpy(),
             "brand": by_product["_vendor"].last().to_numpy(),
             "list_price": [
                 format_decimal(Decimal(repr(p))) for p in by_product["_price"].median()
