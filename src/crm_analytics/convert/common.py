@@ -21,13 +21,10 @@ from crm_analytics.contract import load_contract
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # Columns the importers write that the raw contract is gaining in work on
-# other branches (refunds and credit notes on orders, the person key, order
-# reviews). The loader ignores columns and files it does not know, so
-# writing them early is harmless; once they are in the source YAMLs this
+# another branch (order reviews). The loader ignores files it does not know,
+# so writing them early is harmless; once they are in the source YAMLs this
 # list can be emptied.
 PENDING_CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "orders": ("refunded_amount", "refunded_at", "original_order_id"),
-    "shop_accounts": ("customer_key",),
     "order_reviews": (
         "review_id",
         "order_id",
