@@ -219,11 +219,19 @@ def convert_frame(
     frame = source.copy()
     report.rows_read["invoice lines"] = len(frame)
 
-    detected = slash_date_order(frame["invoice_date"].map(clean_text))
+    texts = frame["invoice_date"].map(
+        lambda v: "" if isinstance(v, datetime) else clean_text(v)
+    )
+    detected = slash_date_order(texts)
+    has_slash = texts.str.contains("/", regex=False).any()
     if date_order is None:
         date_order = detected or "month-first"
         how = "detected" if detected else "no value tells; the UCI default"
-        report.note(f"slash dates read {date_order} ({how})")
+        report.note(
+            f"slash dates read {date_order} ({how})"
+            if has_slash
+            else "dates are spreadsheet dates or ISO text: no day/month order"
+        )
     elif detected and detected != date_order:
         raise ValueError(
             f"--date-order {date_order} given, but the dates are {detected}"
