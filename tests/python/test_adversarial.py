@@ -888,7 +888,7 @@ CASES: list[Case] = [
         "orders",
         [
             Row(
-                valid_order("ADV-O6", status="shipped"),
+                valid_order("ADV-O6", status="teleported"),
                 "quarantined",
                 "invalid_status",
             )
