@@ -1,7 +1,10 @@
 {#- One row per quarantined raw row, from every raw table, with its reason
     (and detail, where the triage gives one) and the file and row it came
-    from. load_batch is the batch file's name for a row of a load batch
+    from. source_file is the file's path under raw_dir, so the mart does
+    not change when the same files are read from another directory.
+    load_batch is the batch file's name for a row of a load batch
     (`<table>/<batch>.csv`), NULL for the table's own file. -#}
+{%- set raw_dir_prefix = "'" ~ (var('raw_dir') ~ '/') | replace("'", "''") ~ "'" -%}
 with
 
 {% for raw in triaged_raw_tables() %}
@@ -12,7 +15,11 @@ with
             triaged.record_key,
             triaged.dq_reason,
             triaged.dq_detail,
-            raw_rows._source_file as source_file,
+            case
+                when starts_with(raw_rows._source_file, {{ raw_dir_prefix }})
+                    then raw_rows._source_file[length({{ raw_dir_prefix }}) + 1:]
+                else raw_rows._source_file
+            end as source_file,
             triaged.source_row_number
         from (
             select
