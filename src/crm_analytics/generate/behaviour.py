@@ -672,6 +672,7 @@ def simulate_reviews(
         {
             "order_no": orders["order_no"].to_numpy()[idx],
             "person_idx": person,
+            "ordered_at": orders["ordered_at"].to_numpy()[idx],
             "reviewed_at": at[idx],
             "score": score,
             "product_idx": product.astype(np.int64),

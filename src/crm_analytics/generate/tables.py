@@ -494,7 +494,9 @@ def render_reviews(
             src, "conflicting_duplicate", src + rng.choice([-0.5, 0.5], src.size)
         )
         table.set("score", old, fmt.integers(score[src] % 5 + 1))
-        earlier = at[src] - rng.integers(3600, 5 * 86_400, src.size)
+        ordered = reviews["ordered_at"].to_numpy()[src]
+        earlier = ordered + ((at[src] - ordered) * rng.uniform(0.2, 0.8, src.size))
+        earlier = earlier.astype(np.int64)
         table.set("reviewed_at", old, fmt.timestamps(earlier))
     _exact_duplicates(table, rng, 0.005)
     table.finalise()
