@@ -16,6 +16,8 @@
          'key': "order_id || '-' || coalesce(cast(line_number as varchar), '?')"},
         {'source': 'shop', 'table': 'products',
          'model': 'int_products_validated', 'key': 'product_id'},
+        {'source': 'shop', 'table': 'order_reviews',
+         'model': 'int_order_reviews_validated', 'key': 'review_id'},
         {'source': 'helpdesk', 'table': 'tickets',
          'model': 'int_tickets_validated', 'key': 'ticket_id'},
         {'source': 'survey', 'table': 'survey_responses',

@@ -41,6 +41,7 @@ VALIDATED = {
     "orders": "int_orders_validated",
     "order_lines": "int_order_lines_validated",
     "products": "int_products_validated",
+    "order_reviews": "int_order_reviews_validated",
     "tickets": "int_tickets_validated",
     "survey_responses": "int_survey_responses_validated",
     "web_events": "int_web_events_validated",

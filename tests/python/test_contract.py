@@ -9,6 +9,7 @@ EXPECTED_TABLES = {
     "shop_accounts",
     "orders",
     "order_lines",
+    "order_reviews",
     "products",
     "tickets",
     "survey_responses",

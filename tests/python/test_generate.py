@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from crm_analytics.generate import RAW_TABLES, pools
+from crm_analytics.generate import behaviour as bh
 from crm_analytics.generate.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,7 +149,7 @@ def test_at_least_14_defect_kinds(truth):
     assert reasons == {
         "missing_required_field", "invalid_timestamp", "future_timestamp",
         "invalid_quantity", "invalid_price", "unknown_customer", "unknown_order",
-        "score_out_of_range",
+        "score_out_of_range", "unknown_product",
     }  # fmt: skip
     assert set(defects["expected_status"]) == {"kept", "merged", "quarantined"}
     # One status per raw row.
@@ -263,6 +264,95 @@ def test_defect_rows_show_their_defect(raw, truth):
     clean = crm.drop(crm.index[kept.to_numpy() - 1])
     assert (clean["email"] == clean["email"].str.strip().str.lower()).all()
     assert (clean["phone"].str.startswith("+") | (clean["phone"] == "")).all()
+
+
+def test_review_defect_rows_show_their_defect(raw, truth):
+    reviews = raw["order_reviews"]
+    bad = _rows(raw, truth, "order_reviews", "score_out_of_range")["score"]
+    assert not bad.isin([str(s) for s in range(1, 6)]).any()
+    unknown = _rows(raw, truth, "order_reviews", "unknown_order")
+    assert not unknown["order_id"].isin(raw["orders"]["order_id"]).any()
+    product = _rows(raw, truth, "order_reviews", "unknown_product")["product_id"]
+    assert (product != "").all()
+    assert not product.isin(raw["products"]["product_id"]).any()
+    assert not _parses(
+        _rows(raw, truth, "order_reviews", "invalid_timestamp")["reviewed_at"]
+    ).any()
+    assert (
+        _rows(raw, truth, "order_reviews", "missing_required_field")["reviewed_at"]
+        == ""
+    ).all()
+    old = _rows(raw, truth, "order_reviews", "conflicting_duplicate")
+    for _, row in old.iterrows():
+        same = reviews.loc[reviews["review_id"] == row["review_id"]]
+        assert len(same) == 2 and same["reviewed_at"].max() > row["reviewed_at"]
+        assert same["score"].nunique() == 2
+    # Every other row is a whole number 1-5 of a real order.
+    planted = truth["defects"].query(
+        "table_name == 'order_reviews' and expected_status != 'kept'"
+    )
+    clean = reviews.drop(reviews.index[planted["row_number"].astype(int) - 1])
+    assert clean["score"].isin([str(s) for s in range(1, 6)]).all()
+    assert clean["order_id"].isin(raw["orders"]["order_id"]).all()
+    products = clean.loc[clean["product_id"] != "", "product_id"]
+    assert products.isin(raw["products"]["product_id"]).all()
+    assert 0.25 < len(products) / len(clean) < 0.55
+
+
+def test_reviews_leave_every_other_file_unchanged(out_dir, tmp_path, monkeypatch):
+    """The review streams come after all others: with no reviews at all (as
+    before the table existed) every other file is byte-identical, and
+    defects.csv is the same but for its order_reviews rows."""
+    real = bh.simulate_reviews
+
+    def no_reviews(*args, **kwargs):
+        return real(*args, **kwargs).iloc[:0]
+
+    monkeypatch.setattr(bh, "simulate_reviews", no_reviews)
+    without = _digest(_run(tmp_path / "without"))
+    with_reviews = _digest(out_dir)
+    changed = {k for k in with_reviews if without.get(k) != with_reviews[k]}
+    assert changed == {"raw/order_reviews.csv", "truth/defects.csv"}
+    defects = (out_dir / "truth" / "defects.csv").read_text().splitlines()
+    other = [line for line in defects if not line.startswith("order_reviews,")]
+    assert (
+        other
+        == (tmp_path / "without" / "truth" / "defects.csv").read_text().splitlines()
+    )
+
+
+def test_review_scores_follow_satisfaction(raw, truth):
+    """Planted: score = 3.7 + 0.9 x latent satisfaction + a status shift +
+    noise, so satisfied persons (and personas) score higher and returned
+    orders lower."""
+    d = truth["defects"]
+    planted = d.query("table_name == 'order_reviews' and expected_status != 'kept'")
+    reviews = raw["order_reviews"].drop(
+        raw["order_reviews"].index[planted["row_number"].astype(int) - 1]
+    )
+    orders = _order_persons(raw, truth)[["order_id", "person_id", "status"]]
+    scored = reviews.merge(orders, on="order_id").merge(
+        truth["persons"][["person_id", "persona", "latent_satisfaction"]],
+        on="person_id",
+    )
+    assert len(scored) > 0.95 * len(reviews)
+    score = scored["score"].astype(int)
+    sat = scored["latent_satisfaction"].astype(float)
+    assert np.corrcoef(score, sat)[0, 1] > 0.5
+    by_persona = score.groupby(scored["persona"]).mean()
+    assert by_persona["loyal_regular"] > by_persona["bargain_hunter"] + 0.3
+    status = scored["status"].str.strip().str.lower()
+    by_status = score.groupby(status).mean()
+    assert by_status["returned"] < by_status["completed"] - 1
+    # Reviews come after their order (planted bad order times aside).
+    ordered_at = raw["orders"].drop_duplicates("order_id").set_index("order_id")
+    both = scored.join(ordered_at["ordered_at"], on="order_id")
+    canonical = "%Y-%m-%d %H:%M:%S"
+    reviewed = pd.to_datetime(both["reviewed_at"], format=canonical, errors="coerce")
+    ordered = pd.to_datetime(both["ordered_at"], format=canonical, errors="coerce")
+    ok = reviewed.notna() & ordered.notna() & (ordered < "2030")
+    assert ok.mean() > 0.9
+    assert (reviewed[ok] > ordered[ok]).all()
 
 
 def test_exact_duplicates_everywhere_required(truth):

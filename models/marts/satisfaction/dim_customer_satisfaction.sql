@@ -1,5 +1,6 @@
-{#- One row per customer in dim_customers: survey and support experience up
-    to as_of_date, and the trend of the last 90 days against before. -#}
+{#- One row per customer in dim_customers: survey, order review and
+    support experience up to as_of_date, and the trend of the last 90 days
+    against before. -#}
 with
 
 customers as (
@@ -17,6 +18,12 @@ responses as (
 tickets as (
 
     select * from {{ ref('fct_support_tickets') }}
+
+),
+
+reviews as (
+
+    select * from {{ ref('fct_order_reviews') }}
 
 ),
 
@@ -39,6 +46,22 @@ survey_summary as (
         avg(sat_value) as avg_sat_value,
         max(responded_date) as latest_response_date
     from responses
+    group by 1
+
+),
+
+review_summary as (
+
+    select
+        customer_id,
+        count(*) as count_reviews,
+        count(*) filter (where is_positive) as count_positive_reviews,
+        count(*) filter (where is_negative) as count_negative_reviews,
+        first(review_score order by reviewed_at desc, review_id desc)
+            as latest_review_score,
+        avg(review_score) as avg_review_score,
+        max(reviewed_date) as latest_review_date
+    from reviews
     group by 1
 
 ),
@@ -127,6 +150,23 @@ final as (
         round(survey_summary.avg_sat_delivery, 2) as avg_sat_delivery,
         round(survey_summary.avg_sat_service, 2) as avg_sat_service,
         round(survey_summary.avg_sat_value, 2) as avg_sat_value,
+        coalesce(review_summary.count_reviews, 0) as count_reviews,
+        coalesce(review_summary.count_positive_reviews, 0)
+            as count_positive_reviews,
+        coalesce(review_summary.count_negative_reviews, 0)
+            as count_negative_reviews,
+        review_summary.latest_review_score,
+        round(review_summary.avg_review_score, 2) as avg_review_score,
+        round(
+            review_summary.count_positive_reviews
+            / review_summary.count_reviews,
+            4
+        ) as pct_positive_reviews,
+        round(
+            review_summary.count_negative_reviews
+            / review_summary.count_reviews,
+            4
+        ) as pct_negative_reviews,
         coalesce(ticket_summary.count_tickets, 0) as count_tickets,
         coalesce(ticket_summary.count_open_tickets, 0) as count_open_tickets,
         round(ticket_summary.median_hours_to_resolution, 2)
@@ -139,10 +179,13 @@ final as (
             as avg_satisfaction_last_90d,
         round(trend.avg_satisfaction_before_90d, 4)
             as avg_satisfaction_before_90d,
-        survey_summary.latest_response_date
+        survey_summary.latest_response_date,
+        review_summary.latest_review_date
     from customers
     left join survey_summary
         on customers.customer_id = survey_summary.customer_id
+    left join review_summary
+        on customers.customer_id = review_summary.customer_id
     left join ticket_summary
         on customers.customer_id = ticket_summary.customer_id
     left join trend

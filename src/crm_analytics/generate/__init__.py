@@ -1,9 +1,9 @@
 """Synthetic, deliberately messy customer data with known ground truth.
 
 :func:`generate` simulates persons with latent personas, satisfaction and
-churn, their records in a CRM and a web shop, orders, tickets, surveys and
-web/email events; writes the raw tables of the dbt source contract with
-planted defects; and writes the truth (persons, record-to-person map,
+churn, their records in a CRM and a web shop, orders, tickets, surveys,
+web/email events and order reviews; writes the raw tables of the dbt source
+contract with planted defects; and writes the truth (persons, record-to-person map,
 planted bundles, every planted defect by file row) for testing the pipeline.
 See ``docs/demo_data.md``.
 """
@@ -38,6 +38,7 @@ RAW_TABLES: tuple[str, ...] = (
     "survey_responses",
     "web_events",
     "email_events",
+    "order_reviews",
 )
 #: Independent random streams, one per step, all derived from the seed.
 _STREAMS: tuple[str, ...] = (
@@ -45,6 +46,8 @@ _STREAMS: tuple[str, ...] = (
     "surveys", "web", "email", "render_crm", "render_shop", "render_orders",
     "render_lines", "render_products", "render_tickets", "render_surveys",
     "render_web", "render_email",
+    # Appended, so the streams above (and the files they make) are unchanged.
+    "reviews", "render_reviews",
 )  # fmt: skip
 
 
@@ -131,7 +134,7 @@ def generate(
     out = Path(out_dir)
     raw_dir, truth_dir = out / "raw", out / "truth"
     rng = _streams(seed)
-    n_steps = 9 if transactions_only else 11 + 2 * len(RAW_TABLES)
+    n_steps = 9 if transactions_only else 12 + 2 * len(RAW_TABLES)
     bar = tqdm(
         total=n_steps,
         desc="generate",
@@ -231,6 +234,10 @@ def generate(
                 persons, contacts, churn_at, window, rng["email"]
             ),
         )
+        reviews = step(
+            "reviews",
+            lambda: bh.simulate_reviews(persons, orders, lines, window, rng["reviews"]),
+        )
         text = identity.person_text(persons)
         contact_width = fmt.id_width(len(contacts))
         # Frames are popped once rendered so that memory is freed as we go.
@@ -241,8 +248,9 @@ def generate(
             "surveys": surveys,
             "web": web,
             "email": email,
+            "reviews": reviews,
         }
-        orders = lines = surveys = web = email = None  # now owned by `sim`
+        orders = lines = surveys = web = email = reviews = None  # owned by `sim`
         renderers: dict[str, Callable[[], RawTable]] = {
             "crm_contacts": lambda: identity.render_contacts(
                 persons, text, contacts, rng["render_crm"]
@@ -270,6 +278,9 @@ def generate(
             ),
             "email_events": lambda: tables.render_email_events(
                 sim.pop("email"), campaigns, contact_width, rng["render_email"]
+            ),
+            "order_reviews": lambda: tables.render_reviews(
+                sim.pop("reviews"), order_width, rng["render_reviews"]
             ),
         }
         defects = []

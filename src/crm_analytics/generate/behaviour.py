@@ -1,4 +1,5 @@
-"""Behaviour: tickets, churn, orders and lines, surveys, web and email events.
+"""Behaviour: tickets, churn, orders and lines, surveys, web and email events,
+order reviews.
 
 Everything is vectorised over persons, orders and lines; the only Python
 loops run over small fixed sets (personas, categories, ticket ranks, months).
@@ -29,6 +30,13 @@ ORDER_RATE_SCALE = 1.08
 #: Free shipping from this subtotal (cents); otherwise a flat fee.
 FREE_SHIPPING_CENTS = 5_000
 SHIPPING_FEE_CENTS = 495
+#: Chance that an order gets a review, by status (completed, cancelled,
+#: returned): unhappy buyers review more.
+REVIEW_RATE: tuple[float, ...] = (0.35, 0.10, 0.55)
+#: Shift of the latent review score by order status.
+REVIEW_STATUS_SHIFT: tuple[float, ...] = (0.0, -0.8, -1.6)
+#: Share of reviews that are of one product of the order (else of the order).
+PRODUCT_REVIEW_SHARE = 0.4
 
 
 def _param(name: str) -> np.ndarray:
@@ -608,3 +616,69 @@ def simulate_email_events(
         ["occurred_at", "contact_no", "event_type"], kind="stable"
     )
     return events.reset_index(drop=True), campaigns
+
+
+def simulate_reviews(
+    persons: pd.DataFrame,
+    orders: pd.DataFrame,
+    lines: pd.DataFrame,
+    window: Window,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Order reviews: a share of orders (:data:`REVIEW_RATE` by status) get
+    one, a few days after the order, if that is before the window ends.
+
+    The score (1-5) is ``3.7 + 0.9 * satisfaction`` plus the status shift
+    (:data:`REVIEW_STATUS_SHIFT`: returned and cancelled orders score
+    lower) and noise, rounded and clipped: satisfied persons (and so the
+    personas with a higher satisfaction) score higher. A share
+    (:data:`PRODUCT_REVIEW_SHARE`) reviews one product of the order's lines
+    instead of the whole order.
+    """
+    n = len(orders)
+    status = orders["status"].to_numpy().astype(np.int64)
+    reviewed = rng.random(n) < np.array(REVIEW_RATE)[status]
+    delay = rng.lognormal(np.log(5 * DAY), 0.6, n).astype(np.int64)
+    at = orders["ordered_at"].to_numpy() + delay
+    idx = np.flatnonzero(reviewed & (at < window.end))
+    person = orders["person_idx"].to_numpy()[idx]
+    sat = persons["satisfaction"].to_numpy()[person]
+    raw = (
+        3.7
+        + 0.9 * sat
+        + np.array(REVIEW_STATUS_SHIFT)[status[idx]]
+        + rng.normal(0, 0.8, idx.size)
+    )
+    score = np.clip(np.rint(raw), 1, 5).astype(np.int64)
+
+    # Lines grouped by order: the first line and the count of each order.
+    order_idx = lines["order_idx"].to_numpy()
+    by_order = np.argsort(order_idx, kind="stable")
+    count = np.bincount(order_idx, minlength=n)
+    first = np.cumsum(count) - count
+    k = count[idx]
+    is_product = (rng.random(idx.size) < PRODUCT_REVIEW_SHARE) & (k > 0)
+    pick = first[idx] + (rng.random(idx.size) * np.maximum(k, 1)).astype(np.int64)
+    pick = np.minimum(pick, max(order_idx.size - 1, 0))
+    product_idx = lines["product_idx"].to_numpy()
+    product = np.where(
+        is_product, product_idx[by_order][pick] if order_idx.size else -1, -1
+    )
+
+    sentiment = np.where(score <= 2, 0, np.where(score == 3, 1, 2))
+    n_comments = np.array([len(c) for c in pools.COMMENTS])
+    comment = (rng.random(idx.size) * n_comments[sentiment]).astype(np.int64)
+    reviews = pd.DataFrame(
+        {
+            "order_no": orders["order_no"].to_numpy()[idx],
+            "person_idx": person,
+            "ordered_at": orders["ordered_at"].to_numpy()[idx],
+            "reviewed_at": at[idx],
+            "score": score,
+            "product_idx": product.astype(np.int64),
+            "sentiment": sentiment,
+            "comment": comment,
+            "has_comment": rng.random(idx.size) < 0.45,
+        }
+    )
+    return reviews.sort_values("reviewed_at", kind="stable").reset_index(drop=True)

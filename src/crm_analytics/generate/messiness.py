@@ -84,13 +84,19 @@ EXCLUSIVE_KINDS: tuple[DefectKind, ...] = (
         "unknown_order",
         "quarantined",
         "unknown_order",
-        "Order line whose order_id is in no order row.",
+        "Order line or review whose order_id is in no order row.",
     ),
     DefectKind(
         "score_out_of_range",
         "quarantined",
         "score_out_of_range",
-        "NPS outside 0-10, satisfaction or CSAT outside 1-5.",
+        "NPS outside 0-10, satisfaction, CSAT or review score outside 1-5.",
+    ),
+    DefectKind(
+        "unknown_product",
+        "quarantined",
+        "unknown_product",
+        "Order review of a product_id that is in no product row.",
     ),
 )
 

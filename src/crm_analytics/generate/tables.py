@@ -44,6 +44,9 @@ EMAIL_COLUMNS: tuple[str, ...] = (
     "event_id", "contact_id", "campaign_id", "campaign_name", "event_type",
     "occurred_at",
 )  # fmt: skip
+REVIEW_COLUMNS: tuple[str, ...] = (
+    "review_id", "order_id", "score", "reviewed_at", "product_id", "comment",
+)  # fmt: skip
 TRANSACTION_COLUMNS: tuple[str, ...] = (
     "customer_id", "transacted_at", "amount", "order_id",
 )  # fmt: skip
@@ -443,6 +446,59 @@ def render_email_events(
     _invalid_timestamps(table, "occurred_at", rng, 0.002)
     _blank(table, "contact_id", rng, 0.001)
     _ts_variants(table, {"occurred_at": at}, rng, 0.01)
+    table.finalise()
+    return table
+
+
+def render_reviews(
+    reviews: pd.DataFrame, order_width: int, rng: np.random.Generator
+) -> RawTable:
+    """The raw ``order_reviews`` table with its defects."""
+    at = reviews["reviewed_at"].to_numpy()
+    score = reviews["score"].to_numpy()
+    product = reviews["product_idx"].to_numpy()
+    flat = [c for group in pools.COMMENTS for c in group]
+    off = np.cumsum([0] + [len(g) for g in pools.COMMENTS])[:-1]
+    comment_idx = off[reviews["sentiment"].to_numpy()] + reviews["comment"].to_numpy()
+    width = fmt.id_width(len(reviews))
+    columns = {
+        "review_id": fmt.ids("V", np.arange(1, len(reviews) + 1), width),
+        "order_id": fmt.ids("O", reviews["order_no"].to_numpy(), order_width),
+        "score": fmt.integers(score),
+        "reviewed_at": fmt.timestamps(at),
+        "product_id": product_ids(product, valid=product >= 0),
+        "comment": fmt.labels(
+            flat, comment_idx, valid=reviews["has_comment"].to_numpy()
+        ),
+    }
+    table = RawTable("order_reviews", columns)
+    rows = table.pick(rng, 0.01)
+    table.set(
+        "score",
+        rows,
+        fmt.labels(("0", "6", "4.5", "five"), rng.integers(0, 4, rows.size)),
+    )
+    table.mark(rows, "score_out_of_range")
+    _unknown_keys(table, "order_id", "O", order_width, "unknown_order", rng, 0.004)
+    _unknown_keys(
+        table, "product_id", "P", PRODUCT_WIDTH, "unknown_product", rng, 0.003
+    )
+    _blank(table, "reviewed_at", rng, 0.002)
+    _invalid_timestamps(table, "reviewed_at", rng, 0.002)
+    _ts_variants(table, {"reviewed_at": at}, rng, 0.01)
+    # An edited review exported twice: the earlier version has another
+    # score and an earlier reviewed_at. The later row is the truth.
+    src = table.pick(rng, 0.004)
+    if src.size:
+        old = table.append_copies(
+            src, "conflicting_duplicate", src + rng.choice([-0.5, 0.5], src.size)
+        )
+        table.set("score", old, fmt.integers(score[src] % 5 + 1))
+        ordered = reviews["ordered_at"].to_numpy()[src]
+        earlier = ordered + ((at[src] - ordered) * rng.uniform(0.2, 0.8, src.size))
+        earlier = earlier.astype(np.int64)
+        table.set("reviewed_at", old, fmt.timestamps(earlier))
+    _exact_duplicates(table, rng, 0.005)
     table.finalise()
     return table
 
