@@ -4,7 +4,8 @@
     not change when the same files are read from another directory.
     load_batch is the batch file's name for a row of a load batch
     (`<table>/<batch>.csv`), NULL for the table's own file. -#}
-{%- set raw_dir_prefix = "'" ~ (var('raw_dir') ~ '/') | replace("'", "''") ~ "'" -%}
+{%- set raw_dir = (var('raw_dir') ~ '/') | replace("'", "''") -%}
+{%- set raw_dir_prefix = "'" ~ raw_dir ~ "'" -%}
 with
 
 {% for raw in triaged_raw_tables() %}
@@ -17,7 +18,10 @@ with
             triaged.dq_detail,
             case
                 when starts_with(raw_rows._source_file, {{ raw_dir_prefix }})
-                    then raw_rows._source_file[length({{ raw_dir_prefix }}) + 1:]
+                    then
+                        raw_rows._source_file[
+                            length({{ raw_dir_prefix }}) + 1:
+                        ]
                 else raw_rows._source_file
             end as source_file,
             triaged.source_row_number

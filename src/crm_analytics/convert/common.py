@@ -20,32 +20,13 @@ from crm_analytics.contract import load_contract
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-# Columns the importers write that the raw contract is gaining in work on
-# another branch (order reviews). The loader ignores files it does not know,
-# so writing them early is harmless; once they are in the source YAMLs this
-# list can be emptied.
-PENDING_CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "order_reviews": (
-        "review_id",
-        "order_id",
-        "score",
-        "reviewed_at",
-        "product_id",
-        "comment",
-    ),
-}
-
 
 def contract_columns() -> dict[str, list[str]]:
-    """Column names of every raw table, contract order, plus the pending ones."""
-    columns = {
+    """Column names of every raw table, in contract order."""
+    return {
         table.name: [column.name for column in table.columns]
         for table in load_contract()
     }
-    for table, pending in PENDING_CONTRACT_COLUMNS.items():
-        known = columns.setdefault(table, [])
-        known += [name for name in pending if name not in known]
-    return columns
 
 
 @dataclass
