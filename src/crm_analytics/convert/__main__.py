@@ -39,15 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
     layouts = parser.add_subparsers(dest="layout", required=True)
 
     shop = layouts.add_parser("shopify", help="Shopify orders (+ customers) export")
-    shop.add_argument("src", type=Path)
-    shop.add_argument("out", type=Path)
+    shop.add_argument("src", type=Path, help="the orders export CSV")
+    shop.add_argument(
+        "out", type=Path, help="directory to write the contract files to (created)"
+    )
     shop.add_argument("--customers", type=Path, help="the customers export CSV")
 
     retail = layouts.add_parser(
         "online-retail", help="UCI Online Retail / Online Retail II invoice lines"
     )
-    retail.add_argument("src", type=Path)
-    retail.add_argument("out", type=Path)
+    retail.add_argument("src", type=Path, help="the invoice-line file (.csv, .xlsx)")
+    retail.add_argument(
+        "out", type=Path, help="directory to write the contract files to (created)"
+    )
     retail.add_argument(
         "--date-order",
         choices=online_retail.DATE_ORDERS,
@@ -63,8 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     dump = layouts.add_parser("olist", help="the Olist (Brazilian e-commerce) dump")
-    dump.add_argument("src", type=Path)
-    dump.add_argument("out", type=Path)
+    dump.add_argument(
+        "src", type=Path, help="the directory holding the olist_*.csv files"
+    )
+    dump.add_argument(
+        "out", type=Path, help="directory to write the contract files to (created)"
+    )
     dump.add_argument(
         "--timezone",
         type=_timezone,
