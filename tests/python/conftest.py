@@ -21,6 +21,11 @@ BIN_DIR = Path(sys.executable).parent
 TEST_PII_HASH_KEY = "test-key-" + "0123456789abcdef" * 2
 os.environ.setdefault("CRM_PII_HASH_KEY", TEST_PII_HASH_KEY)
 
+# Every dbt build, importer and generator the tests start runs in a zone far
+# from UTC: the warehouse must give the same tables whatever the machine's
+# zone (raw text without a zone is UTC). CRM_TEST_TZ picks another zone.
+os.environ["TZ"] = os.environ.get("CRM_TEST_TZ", "Pacific/Auckland")
+
 
 @dataclass
 class Warehouse:
