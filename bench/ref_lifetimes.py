@@ -2,10 +2,11 @@
 
 Times lifetimes' summary_data_from_transaction_data and BetaGeoFitter.fit on
 the completed orders that dim_customer_rfm summarises, and writes the fitted
-parameters and the summary's totals as JSON.
+parameters and the summary's totals as JSON (and, with --summary-out, the
+per-customer summary as Parquet).
 
     python bench/ref_lifetimes.py --transactions T.parquet --as-of YYYY-MM-DD \
-        --out result.json
+        --out result.json [--summary-out summary.parquet]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def main() -> None:
     parser.add_argument("--transactions", type=Path, required=True)
     parser.add_argument("--as-of", required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--summary-out", type=Path)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
@@ -46,6 +48,8 @@ def main() -> None:
     fitter = BetaGeoFitter(penalizer_coef=0.0)
     fitter.fit(summary["frequency"], summary["recency"], summary["T"])
     fitted = time.perf_counter()
+    if args.summary_out:
+        summary.rename_axis("customer_id").reset_index().to_parquet(args.summary_out)
 
     args.out.write_text(
         json.dumps(
