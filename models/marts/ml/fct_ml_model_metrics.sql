@@ -72,48 +72,66 @@ all_metrics as (
 
     select
         model_name,
+        model_name as candidate,
         metric_name,
-        value as metric_value
+        value as metric_value,
+        true as is_published,
+        null as note
     from clv_parameters
 
     union all
 
     select
         'segmentation' as model_name,
+        'kmeans' as candidate,
         feature_name as metric_name,
-        value as metric_value
+        value as metric_value,
+        true as is_published,
+        null as note
     from segment_model
 
     union all
 
     select
         'churn' as model_name,
+        'gradient_boosting' as candidate,
         metric_name,
-        metric_value
+        metric_value,
+        true as is_published,
+        null as note
     from churn_evaluation
 
     union all
 
     select
         'purchase_propensity' as model_name,
+        'gradient_boosting' as candidate,
         metric_name,
-        metric_value
+        metric_value,
+        true as is_published,
+        null as note
     from purchase_evaluation
 
     union all
 
     select
         'recommendations' as model_name,
+        'item_cosine' as candidate,
         metric_name,
-        metric_value
+        metric_value,
+        true as is_published,
+        null as note
     from recommendation_evaluation
 
     union all
 
     select
         'anomalies' as model_name,
+        'evidence_threshold' as candidate,
         metric_name,
-        metric_value
+        metric_value,
+        true as is_published,
+        null as note
     from anomaly_summary
     unpivot (
         metric_value for metric_name in (
@@ -125,26 +143,35 @@ all_metrics as (
 
     select
         'anomalies' as model_name,
+        'evidence_threshold' as candidate,
         'magnitude_factor' as metric_name,
-        {{ var('anomaly_magnitude_factor') }} as metric_value
+        {{ var('anomaly_magnitude_factor') }} as metric_value,
+        true as is_published,
+        null as note
 
     union all
 
     select
         'anomalies' as model_name,
+        'evidence_threshold' as candidate,
         'return_p' as metric_name,
-        {{ var('anomaly_return_p') }} as metric_value
+        {{ var('anomaly_return_p') }} as metric_value,
+        true as is_published,
+        null as note
 
 ),
 
 final as (
 
     select
-        all_metrics.model_name || ':' || all_metrics.metric_name
-            as model_metric_id,
+        all_metrics.model_name || ':' || all_metrics.candidate || ':'
+        || all_metrics.metric_name as model_metric_id,
         all_metrics.model_name,
+        all_metrics.candidate,
         all_metrics.metric_name,
         all_metrics.metric_value,
+        all_metrics.is_published,
+        cast(all_metrics.note as varchar) as note,
         data_window.data_window_start,
         as_of.as_of_date as data_window_end,
         as_of.as_of_date,
