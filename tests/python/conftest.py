@@ -57,8 +57,9 @@ RUN_METADATA_COLUMNS = ("evaluated_at",)
 
 def table_digests(path: Path, schema: str = "marts") -> dict[str, str]:
     """md5 of each table's rows as text, sorted, by table name. Floating
-    point values count to 12 significant digits (sums in another order
-    differ in the last bits); RUN_METADATA_COLUMNS are left out."""
+    point values count to 12 significant digits, after rounding to 15 (sums
+    in another order differ in the last bits); RUN_METADATA_COLUMNS are
+    left out."""
     with duckdb.connect(str(path), read_only=True) as connection:
         columns = connection.execute(
             "select table_name, column_name, data_type from duckdb_columns() "
@@ -71,7 +72,10 @@ def table_digests(path: Path, schema: str = "marts") -> dict[str, str]:
                 continue
             quoted = '"' + column.replace('"', '""') + '"'
             if data_type in ("DOUBLE", "FLOAT"):
-                quoted = f"printf('%.12g', {quoted})"
+                # 15 digits first: a mean like 1.258014410875 summed in
+                # another order is 1.2580144108750002, which would round to
+                # 12 digits the other way (a tie at the 13th digit).
+                quoted = f"printf('%.12g', cast(printf('%.15g', {quoted}) as double))"
             select_lists.setdefault(table, []).append(quoted)
         return {
             table: connection.execute(
