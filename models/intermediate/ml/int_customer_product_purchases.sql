@@ -55,7 +55,7 @@ bought_lines as (
         order_items.customer_id,
         order_items.product_id,
         order_items.order_date as line_date,
-        1 as is_bought
+        true as is_bought
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
@@ -69,7 +69,7 @@ returned_order_lines as (
         order_items.customer_id,
         order_items.product_id,
         order_items.order_date as line_date,
-        0 as is_bought
+        false as is_bought
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
@@ -85,7 +85,7 @@ credit_note_lines as (
         refunds.customer_id,
         order_lines.product_id,
         refunds.refund_date as line_date,
-        0 as is_bought
+        false as is_bought
     from refunds
     inner join order_lines
         on refunds.refund_id = order_lines.order_id
@@ -102,41 +102,38 @@ all_lines as (
 
 ),
 
-final as (
+dated_lines as (
 
     select
         all_lines.customer_id,
         all_lines.product_id,
-        count(*) filter (where all_lines.is_bought = 1) as count_lines,
-        count(*) filter (
-            where
-                all_lines.is_bought = 1
-                and all_lines.line_date <= split.validation_start_date
-        ) as count_lines_before_validation,
-        count(*) filter (
-            where
-                all_lines.is_bought = 1
-                and all_lines.line_date <= split.holdout_start_date
-        ) as count_lines_before_holdout,
-        count(*) filter (
-            where
-                all_lines.is_bought = 1
-                and all_lines.line_date > split.holdout_start_date
-        ) as count_lines_in_holdout,
-        count(*) filter (where all_lines.is_bought = 0)
-            as count_returned_lines,
-        count(*) filter (
-            where
-                all_lines.is_bought = 0
-                and all_lines.line_date <= split.validation_start_date
-        ) as count_returned_lines_before_validation,
-        count(*) filter (
-            where
-                all_lines.is_bought = 0
-                and all_lines.line_date <= split.holdout_start_date
-        ) as count_returned_lines_before_holdout
+        all_lines.is_bought,
+        all_lines.line_date <= split.validation_start_date
+            as is_before_validation,
+        all_lines.line_date <= split.holdout_start_date as is_before_holdout
     from all_lines
     cross join split
+
+),
+
+final as (
+
+    select
+        customer_id,
+        product_id,
+        count(*) filter (where is_bought) as count_lines,
+        count(*) filter (where is_bought and is_before_validation)
+            as count_lines_before_validation,
+        count(*) filter (where is_bought and is_before_holdout)
+            as count_lines_before_holdout,
+        count(*) filter (where is_bought and not is_before_holdout)
+            as count_lines_in_holdout,
+        count(*) filter (where not is_bought) as count_returned_lines,
+        count(*) filter (where not is_bought and is_before_validation)
+            as count_returned_lines_before_validation,
+        count(*) filter (where not is_bought and is_before_holdout)
+            as count_returned_lines_before_holdout
+    from dated_lines
     group by 1, 2
 
 )
