@@ -1,17 +1,39 @@
-"""Top products per buyer from item-based collaborative filtering on the
-completed purchases up to as_of_date, counted per customer x product in
-int_customer_product_purchases. Logic: crm_analytics.ml.recommend."""
+"""Top products per buyer from the candidate int_recommendation_evaluation
+published, fitted on the completed purchases up to as_of_date (counted per
+customer x product in int_customer_product_purchases), never a product the
+customer returned. Empty, with one warning line in the build log, when the
+evaluation found too little data to fit. Logic: crm_analytics.ml.recommend."""
+
+import sys
 
 from crm_analytics.ml import one_thread
-from crm_analytics.ml.recommend import recommend_products
+from crm_analytics.ml.recommend import (
+    empty_recommendations,
+    published_candidate,
+    recommend_products,
+)
 
 
 @one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
+    evaluation = dbt.ref("int_recommendation_evaluation").df()
+    candidate, ease_lambda, note = published_candidate(evaluation)
+    if candidate is None:
+        # dbt prints a Python model's stdout as it runs: this line shows in
+        # `make build` (tests/python/test_e2e_ml.py reads it)
+        print(
+            f"WARNING recommendations not fitted: {note}", file=sys.stdout, flush=True
+        )
+        return empty_recommendations()
     purchases = (
         dbt.ref("int_customer_product_purchases")
-        .project("customer_id, product_id, count_lines")
+        .project("customer_id, product_id, count_lines, count_returned_lines")
         .df()
     )
-    return recommend_products(purchases, k=int(dbt.config.get("top_k")))
+    return recommend_products(
+        purchases,
+        k=int(dbt.config.get("top_k")),
+        candidate=candidate,
+        ease_lambda=ease_lambda,
+    )

@@ -1,11 +1,13 @@
-"""Recommendations judged on a time split: trained on purchases up to
-as_of_date - var recommendation_holdout_days, scored against the new
-products customers bought after it, beside a popularity baseline. One row
-per metric. The split's line counts come from
+"""Recommendation candidates (popularity, item_cosine, ease) judged on a time
+split: fitted on purchases up to as_of_date - var
+recommendation_holdout_days, scored against the products customers bought
+after it; EASE's lambda chosen on the validation split before it. One row
+per candidate x metric; the candidate with the highest test hit rate is
+published. The splits' line counts come from
 int_customer_product_purchases. Logic: crm_analytics.ml.recommend."""
 
-from crm_analytics.ml import metrics_frame, one_thread
-from crm_analytics.ml.recommend import evaluate_split
+from crm_analytics.ml import one_thread
+from crm_analytics.ml.recommend import evaluate_candidates
 
 
 @one_thread
@@ -14,9 +16,16 @@ def model(dbt, session):
     counts = (
         dbt.ref("int_customer_product_purchases")
         .project(
-            "customer_id, product_id, count_lines_before_holdout, "
-            "count_lines_in_holdout"
+            "customer_id, product_id, count_lines_before_validation, "
+            "count_lines_before_holdout, count_lines_in_holdout, "
+            "count_returned_lines_before_validation, "
+            "count_returned_lines_before_holdout"
         )
         .df()
     )
-    return metrics_frame(evaluate_split(counts, k=int(dbt.config.get("top_k"))))
+    return evaluate_candidates(
+        counts,
+        k=int(dbt.config.get("top_k")),
+        min_buyers=int(dbt.config.get("min_buyers")),
+        min_evaluation_customers=int(dbt.config.get("min_evaluation_customers")),
+    )

@@ -121,18 +121,223 @@ def test_planted_anomalies_are_found(ml_warehouse: Warehouse):
     assert hits / joined["is_anomaly"].sum() >= 0.8
 
 
-def test_recommendations_are_evaluated_against_popularity(ml_warehouse: Warehouse):
-    measured = metrics(ml_warehouse, "recommendations")
-    assert measured["evaluation_customers"] > 500
+def recommendation_candidates(warehouse: Warehouse) -> pd.DataFrame:
+    return warehouse.query(
+        "select candidate, metric_name, metric_value, is_published, note "
+        "from marts.fct_ml_model_metrics where model_name = 'recommendations'"
+    )
+
+
+def test_the_published_recommender_beats_every_other_candidate(
+    ml_warehouse: Warehouse,
+):
+    frame = recommendation_candidates(ml_warehouse)
+    hit = frame.loc[frame["metric_name"] == "hit_rate_at_10"].set_index("candidate")
+    assert sorted(hit.index) == ["ease", "item_cosine", "popularity"]
+    published = hit.index[hit["is_published"]].tolist()
+    assert len(published) == 1 and published[0] != "popularity"
+    best = hit.loc[published[0], "metric_value"]
+    assert (best >= hit["metric_value"]).all()
+    customers = frame.loc[frame["metric_name"] == "evaluation_customers"]
+    assert customers["metric_value"].nunique() == 1
+    assert customers["metric_value"].iloc[0] > 500
+    # popularity's hit rate, recomputed here in SQL from the order lines: the
+    # 10 products with most buyers up to the holdout start that a customer
+    # may still be offered, against what they bought after it
+    assert hit.loc["popularity", "metric_value"] == pytest.approx(
+        popularity_hit_rate(ml_warehouse), abs=1e-12
+    )
     # On this generator products are drawn from category mixes and global
-    # popularity: collaborative filtering can only edge past popularity
-    # (docs/ml_models.md). It must not fall behind it.
-    assert measured["hit_rate_at_10"] >= measured["popularity_hit_rate_at_10"]
+    # popularity, so no model reaches 1.5x popularity (docs/ml_models.md:
+    # an oracle that knows each person's persona and favourite category
+    # gets about 1.3x). EASE's figure on the full demo is 1.09x.
+    lift = frame.loc[
+        (frame["candidate"] == published[0])
+        & (frame["metric_name"] == "hit_rate_lift_over_popularity"),
+        "metric_value",
+    ].iloc[0]
+    assert lift >= 1.05
+    fitted = frame.loc[frame["metric_name"] == "fitted"]
+    assert fitted["candidate"].tolist() == published
+    assert fitted["metric_value"].tolist() == [1.0]
+    assert fitted["note"].iloc[0].startswith("published: the highest hit_rate_at_10")
     ranks = ml_warehouse.query(
         "select count(distinct customer_id) as customers, max(recommendation_rank) "
         "as deepest from marts.fct_customer_recommendations"
     ).iloc[0]
     assert ranks["deepest"] == 10 and ranks["customers"] > 3000
+
+
+def popularity_hit_rate(warehouse: Warehouse) -> float:
+    """Popularity's hit rate at 10 on the time split, from fct_order_items,
+    fct_orders and fct_refunds in SQL (a product is blocked for a customer
+    when they bought it before the holdout start, unless it is a
+    repeat-purchase product, or returned it before then)."""
+    return warehouse.query(
+        """
+        with split as (
+            select as_of_date - 90 as holdout_start
+            from intermediate.int_as_of_date
+        ),
+        lines as (
+            select i.customer_id, i.product_id, i.order_date,
+                i.is_completed and o.net_revenue > 0 as is_bought
+            from marts.fct_order_items as i
+            inner join marts.fct_orders as o on i.order_id = o.order_id
+            where i.is_completed or i.order_status = 'returned'
+            union all
+            select r.customer_id, l.product_id, r.refund_date, false
+            from marts.fct_refunds as r
+            inner join intermediate.int_order_lines_validated as l
+                on r.refund_id = l.order_id and l.row_status = 'kept'
+            where r.refund_source = 'credit_note'
+        ),
+        before as (
+            select customer_id, product_id,
+                count(*) filter (where is_bought) as n_bought,
+                bool_or(not is_bought) as is_returned
+            from lines, split where order_date <= holdout_start
+            group by all
+        ),
+        products as (
+            select product_id, count(*) as buyers,
+                avg(case when n_bought >= 2 then 1 else 0 end) as repeat_share
+            from before where n_bought > 0 group by all
+        ),
+        blocked as (
+            select b.customer_id, b.product_id
+            from before as b left join products as p using (product_id)
+            where b.is_returned or (
+                b.n_bought > 0
+                and not (p.buyers >= 20 and p.repeat_share >= 0.5)
+            )
+        ),
+        buyers as (select distinct customer_id from before where n_bought > 0),
+        offered as (
+            select customer_id, product_id from (
+                select c.customer_id, p.product_id, row_number() over (
+                    partition by c.customer_id
+                    order by p.buyers desc, p.product_id) as rank
+                from buyers as c cross join products as p
+                where not exists (
+                    select 1 from blocked as x
+                    where x.customer_id = c.customer_id
+                        and x.product_id = p.product_id)
+            ) where rank <= 10
+        ),
+        targets as (
+            select distinct l.customer_id, l.product_id
+            from lines as l, split
+            where l.is_bought and l.order_date > split.holdout_start
+                and l.customer_id in (select customer_id from buyers)
+                and not exists (
+                    select 1 from blocked as x
+                    where x.customer_id = l.customer_id
+                        and x.product_id = l.product_id)
+        )
+        select
+            count(distinct o.customer_id) / (select count(distinct customer_id)
+                from targets) as hit_rate
+        from targets as t
+        inner join offered as o using (customer_id, product_id)
+        """
+    ).iloc[0]["hit_rate"]
+
+
+def test_no_customer_is_offered_what_they_returned_or_bought(
+    ml_warehouse: Warehouse,
+):
+    offered = ml_warehouse.query(
+        """
+        with returned as (
+            select i.customer_id, i.product_id
+            from marts.fct_order_items as i
+            inner join marts.fct_orders as o on i.order_id = o.order_id
+            where i.order_status = 'returned'
+                or (i.is_completed and o.net_revenue <= 0)
+            union
+            select r.customer_id, l.product_id
+            from marts.fct_refunds as r
+            inner join intermediate.int_order_lines_validated as l
+                on r.refund_id = l.order_id and l.row_status = 'kept'
+            where r.refund_source = 'credit_note'
+        ),
+        bought as (
+            select distinct customer_id, product_id
+            from marts.fct_order_items where is_completed
+        )
+        select
+            count(*) filter (where r.customer_id is not null) as returned,
+            count(*) filter (where b.customer_id is not null) as bought,
+            count(distinct rec.product_id)
+                filter (where b.customer_id is not null) as bought_products
+        from marts.fct_customer_recommendations as rec
+        left join returned as r using (customer_id, product_id)
+        left join bought as b using (customer_id, product_id)
+        """
+    ).iloc[0]
+    assert offered["returned"] == 0
+    # only repeat-purchase products are offered again to their buyers
+    repeat = ml_warehouse.query(
+        """
+        select count(*) as n from (
+            select product_id from intermediate.int_customer_product_purchases
+            where count_lines > 0 group by all
+            having count(*) >= 20
+                and avg(case when count_lines >= 2 then 1 else 0 end) >= 0.5
+        )
+        """
+    ).iloc[0]["n"]
+    assert offered["bought_products"] <= repeat
+
+
+def test_too_little_data_is_a_not_fitted_row_an_empty_mart_and_one_warning(
+    ml_warehouse: Warehouse, tmp_path
+):
+    import shutil
+
+    from conftest import run_dbt
+
+    db_path = tmp_path / "warehouse.duckdb"
+    shutil.copy(ml_warehouse.path, db_path)
+    result = run_dbt(
+        [
+            "build",
+            "--select",
+            "int_recommendation_evaluation",
+            "fct_customer_recommendations",
+            "fct_ml_model_metrics",
+            "--vars",
+            "{recommendation_min_buyers: 100000}",
+        ],
+        ml_warehouse.data_dir / "raw",
+        db_path,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    warnings = [line for line in result.stdout.splitlines() if "not fitted" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("WARNING recommendations not fitted: ")
+    assert "at least 100000 needed" in warnings[0]
+    thin = Warehouse(db_path, ml_warehouse.data_dir, result)
+    assert (
+        thin.query("select count(*) as n from marts.fct_customer_recommendations").iloc[
+            0
+        ]["n"]
+        == 0
+    )
+    rows = recommendation_candidates(thin)
+    assert rows[["candidate", "metric_name", "metric_value", "is_published"]].to_dict(
+        "records"
+    ) == [
+        {
+            "candidate": "none",
+            "metric_name": "fitted",
+            "metric_value": 0.0,
+            "is_published": True,
+        }
+    ]
+    assert rows["note"].iloc[0] in warnings[0]
 
 
 def test_ml_tables_are_identical_across_two_builds(
@@ -152,7 +357,8 @@ def test_ml_tables_are_identical_across_two_builds(
         sql = f"select * from marts.{table} order by all"
         pd.testing.assert_frame_equal(ml_warehouse.query(sql), second.query(sql))
     sql = (
-        "select model_name, metric_name, metric_value from marts.fct_ml_model_metrics "
+        "select model_name, candidate, metric_name, metric_value "
+        "from marts.fct_ml_model_metrics "
         "order by all"
     )
     pd.testing.assert_frame_equal(ml_warehouse.query(sql), second.query(sql))

@@ -1,22 +1,28 @@
-"""Item-based recommendations on small hand-made purchase frames: the
-cosine scores against a hand computation, exclusions, ties, batching and
-the time-split evaluation on a planted pair."""
+"""Recommendations on small hand-made purchase frames: the cosine scores
+against a hand computation, EASE against its closed form and against the
+per-column ridge regressions it solves, exclusions (bought, returned,
+repeat-purchase products), ties, batching, the candidates' time-split
+evaluation on a planted pair and the not-fitted path."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from crm_analytics.ml import recommend
 from crm_analytics.ml.recommend import (
+    EVALUATION_COLUMNS,
     RECOMMENDATION_COLUMNS,
-    evaluate_recommendations,
-    evaluate_split,
+    ease_weights,
+    evaluate_candidates,
     item_similarity,
     popular_products,
+    published_candidate,
     purchase_matrix,
     recommend_products,
+    repeat_products,
 )
 
 LOG2 = np.log(2.0)
@@ -203,8 +209,12 @@ def test_missing_values_are_ignored():
 def test_bad_input_raises_a_clear_error():
     with pytest.raises(ValueError, match="lacks required column.*product_id"):
         recommend_products(pd.DataFrame({"customer_id": ["a"]}))
-    with pytest.raises(ValueError, match="order_date"):
-        evaluate_recommendations(TINY, "2025-01-01")
+    with pytest.raises(ValueError, match="count_lines_before_validation"):
+        evaluate_candidates(TINY)
+    with pytest.raises(ValueError, match="unknown candidate"):
+        recommend_products(TINY, candidate="als")
+    with pytest.raises(ValueError, match="needs ease_lambda"):
+        recommend_products(TINY, candidate="ease")
     with pytest.raises(ValueError, match="k must be a positive integer"):
         recommend_products(TINY, k=0)
     with pytest.raises(ValueError, match="DataFrame"):
@@ -216,64 +226,6 @@ def test_popular_products_counts_distinct_buyers_with_ties_by_id():
     popular = popular_products(lines)
     assert popular.index.tolist() == ["A", "B", "C", "D"]
     assert popular.tolist() == [2, 2, 2, 1]
-
-
-def dated(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["customer_id", "product_id", "order_date"])
-
-
-def planted_pair() -> pd.DataFrame:
-    """Y is only ever bought together with X. Four customers bought X
-    before the split and Y after it (e4 also the most popular product P1);
-    P1, P2 and P3 are the popular products."""
-    before, after = "2025-01-15", "2025-05-01"
-    rows = [(f"u{i}", p, before) for i in range(8) for p in ("P1", "P2", "P3")]
-    rows += [(f"t{i}", p, before) for i in range(5) for p in ("X", "Y")]
-    rows += [(f"e{i}", "X", before) for i in range(1, 5)]
-    rows += [(f"e{i}", "Y", after) for i in range(1, 5)]
-    rows += [("e4", "P1", after)]
-    # not evaluated: new after the split, or nothing new after it
-    rows += [("n1", "P1", after), ("u0", "P1", after)]
-    return dated(rows)
-
-
-def test_evaluation_on_a_planted_pair_beats_popularity():
-    metrics = dict(evaluate_recommendations(planted_pair(), "2025-03-31", k=2))
-    assert list(metrics) == [
-        "hit_rate_at_2",
-        "popularity_hit_rate_at_2",
-        "hit_rate_lift_over_popularity",
-        "evaluation_customers",
-        "catalogue_coverage",
-    ]
-    assert metrics["evaluation_customers"] == 4
-    assert metrics["hit_rate_at_2"] == 1.0
-    # popularity offers e1..e4 P1 and P2: only e4's P1 is a hit
-    assert metrics["popularity_hit_rate_at_2"] == 0.25
-    assert metrics["hit_rate_lift_over_popularity"] == 4.0
-    # Y is the only product recommended to anyone, of 5 bought in training
-    assert metrics["catalogue_coverage"] == pytest.approx(1 / 5)
-
-
-def test_popularity_baseline_skips_products_the_customer_owns():
-    # e already owns P1 and P2, so at k=1 popularity offers P3, which e buys
-    lines = dated(
-        [(f"u{i}", p, "2025-01-01") for i in range(5) for p in ("P1", "P2", "P3")]
-        + [("u5", "P1", "2025-01-01"), ("u5", "P2", "2025-01-01")]
-        + [("e", "P1", "2025-01-01"), ("e", "P2", "2025-01-01")]
-        + [("e", "P3", "2025-06-01")]
-    )
-    metrics = dict(evaluate_recommendations(lines, pd.Timestamp("2025-03-31"), k=1))
-    assert metrics["evaluation_customers"] == 1
-    assert metrics["popularity_hit_rate_at_1"] == 1.0
-
-
-def test_split_date_is_inclusive_and_nobody_to_evaluate_gives_no_metrics():
-    # Y, bought on the split date, is training data: nothing new after it
-    lines = dated([("a", "X", "2025-03-01"), ("a", "Y", "2025-03-31")])
-    assert evaluate_recommendations(lines, "2025-03-31") == []
-    later = dict(evaluate_recommendations(lines, "2025-03-30"))
-    assert later["evaluation_customers"] == 1
 
 
 def test_empty_output_keeps_text_columns_as_text_in_duckdb():
@@ -315,28 +267,6 @@ def test_lines_counted_per_customer_and_product_recommend_the_same():
     assert "p99" not in popular_products(counted).index
 
 
-def test_the_split_on_counts_from_duckdb_equals_the_split_on_lines():
-    # the warehouse counts lines per customer x product in SQL
-    # (int_customer_product_purchases); pandas counts them here
-    import duckdb
-
-    lines = random_lines(5)
-    split = "2025-04-30"
-    counts = duckdb.sql(
-        f"""
-        select customer_id, product_id,
-            count(*) filter (where order_date <= date '{split}')
-                as count_lines_before_holdout,
-            count(*) filter (where order_date > date '{split}')
-                as count_lines_in_holdout
-        from lines group by all
-        """
-    ).df()
-    on_lines = evaluate_recommendations(lines, split, k=5)
-    assert on_lines and dict(on_lines)["evaluation_customers"] > 10
-    assert evaluate_split(counts, k=5) == on_lines
-
-
 def test_line_counts_must_be_whole_and_not_negative():
     for bad in (-1, 1.5):
         counted = pd.DataFrame(
@@ -348,3 +278,314 @@ def test_line_counts_must_be_whole_and_not_negative():
         )
         with pytest.raises(ValueError, match="count_lines must hold whole numbers"):
             recommend_products(counted)
+
+
+# --- EASE ---------------------------------------------------------------
+
+# 4 customers x 3 products, every cell 0/1: X'X = [[3,3,1],[3,3,1],[1,1,2]]
+EASE_X = np.array([[1, 1, 0], [1, 1, 1], [1, 1, 0], [0, 0, 1]], dtype=float)
+
+
+def test_ease_weights_equal_the_closed_form():
+    lam = 2.0
+    p = np.linalg.inv(EASE_X.T @ EASE_X + lam * np.eye(3))
+    expected = np.eye(3) - p @ np.diag(1 / np.diag(p))
+    got = ease_weights(sparse.csr_matrix(EASE_X), lam)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    assert np.all(np.diag(got) == 0)
+    # by hand: X'X + 2I = [[5,3,1],[3,5,1],[1,1,4]], det 60; its inverse's
+    # column 3 is (-2, -2, 16) / 60, so B_13 = B_23 = 2/16 = 1/8
+    assert got[0, 2] == pytest.approx(1 / 8, rel=1e-12)
+    assert got[1, 2] == pytest.approx(1 / 8, rel=1e-12)
+
+
+def test_ease_columns_are_the_ridge_regressions_without_the_item_itself():
+    # EASE solves, for each item j, min ||X_j - X_-j b||^2 + lam ||b||^2
+    lam = 3.0
+    rng = np.random.default_rng(4)
+    x = (rng.random((40, 6)) < 0.35).astype(float)
+    got = ease_weights(sparse.csr_matrix(x), lam)
+    for j in range(6):
+        others = [i for i in range(6) if i != j]
+        a = x[:, others]
+        b = np.linalg.solve(a.T @ a + lam * np.eye(5), a.T @ x[:, j])
+        np.testing.assert_allclose(got[others, j], b, atol=1e-10)
+
+
+def test_ease_recommendations_score_x_times_b():
+    lines = purchases({"c1": "AB", "c2": "ABC", "c3": "AB", "c4": "C"})
+    # cells are log 2, so X'X is log(2)^2 times the 0/1 one: lambda
+    # 2 log(2)^2 gives the weights of EASE_X with lambda 2
+    result = recommend_products(lines, candidate="ease", ease_lambda=2 * LOG2**2)
+    # c1 bought A and B once: score(C) = log 2 (B_AC + B_BC) = log 2 * 2/8
+    c1 = result.loc[result["customer_id"] == "c1"]
+    assert c1["product_id"].tolist() == ["C"]
+    assert c1["score"].iloc[0] == pytest.approx(LOG2 * 2 / 8, rel=1e-12)
+    assert c1["because_product_id"].tolist() == ["A"]  # tie: lower product_id
+    with pytest.raises(ValueError, match="positive"):
+        ease_weights(sparse.csr_matrix(EASE_X), 0.0)
+
+
+def test_item_models_keep_only_the_most_bought_products():
+    # A 4 buyers, B 3, C 2, D 1: with 2 products only A and B are scored
+    lines = purchases({"a": "ABCD", "b": "ABC", "c": "AB", "d": "A", "e": "C"})
+    for candidate in ("item_cosine", "ease"):
+        capped = recommend_products(
+            lines, candidate=candidate, ease_lambda=1.0, max_products=2
+        )
+        assert set(capped["product_id"]) <= {"A", "B"}
+        assert set(capped["because_product_id"]) <= {"A", "B"}
+        assert "e" not in set(capped["customer_id"])  # bought only C
+        full = recommend_products(lines, candidate=candidate, ease_lambda=1.0)
+        assert {"C", "D"} & set(full["product_id"])
+
+
+# --- exclusions ---------------------------------------------------------
+
+
+def test_returned_products_are_never_recommended():
+    lines = purchases({"c1": "AB", "c2": "ABC", "c3": "AB", "c4": "AC"})
+    counted = lines.value_counts().rename("count_lines").reset_index()
+    # c1 returned C (never bought it) and c3 returned C too
+    counted = pd.concat(
+        [
+            counted.assign(count_returned_lines=0),
+            pd.DataFrame(
+                {
+                    "customer_id": ["c1", "c3"],
+                    "product_id": ["C", "C"],
+                    "count_lines": [0, 0],
+                    "count_returned_lines": [1, 2],
+                }
+            ),
+        ]
+    )
+    for candidate in ("popularity", "item_cosine", "ease"):
+        free = recommend_products(
+            counted.drop(columns="count_returned_lines"),
+            candidate=candidate,
+            ease_lambda=1.0,
+        )
+        blocked = recommend_products(counted, candidate=candidate, ease_lambda=1.0)
+        assert {("c1", "C"), ("c3", "C")} <= set(
+            zip(free["customer_id"], free["product_id"], strict=True)
+        )
+        assert not {("c1", "C"), ("c3", "C")} & set(
+            zip(blocked["customer_id"], blocked["product_id"], strict=True)
+        )
+        # nobody else's list changes
+        rest = free.loc[~free["customer_id"].isin(["c1", "c3"])]
+        pd.testing.assert_frame_equal(
+            blocked.loc[~blocked["customer_id"].isin(["c1", "c3"])].reset_index(
+                drop=True
+            ),
+            rest.reset_index(drop=True),
+        )
+
+
+def repeat_lines(n_repeaters: int) -> pd.DataFrame:
+    """20 buyers of R, n_repeaters of them on two lines; every buyer also
+    bought S once, and customer x bought S and T."""
+    rows = [(f"b{i}", "R") for i in range(20)] + [(f"b{i}", "S") for i in range(20)]
+    rows += [(f"b{i}", "R") for i in range(n_repeaters)]
+    rows += [("x", "S"), ("x", "T"), ("b0", "T")]
+    return pd.DataFrame(rows, columns=["customer_id", "product_id"])
+
+
+def test_repeat_purchase_products_may_be_recommended_again():
+    matrix, _, products = purchase_matrix(repeat_lines(10))
+    assert dict(zip(products, repeat_products(matrix), strict=True)) == {
+        "R": True,  # 20 buyers, half bought it twice
+        "S": False,
+        "T": False,
+    }
+    matrix, _, _ = purchase_matrix(repeat_lines(9))
+    assert not repeat_products(matrix).any()  # 9 of 20 is under half
+    matrix, _, _ = purchase_matrix(repeat_lines(10).query("customer_id != 'b19'"))
+    assert not repeat_products(matrix).any()  # 19 buyers: too few
+    again = recommend_products(repeat_lines(10), candidate="popularity")
+    # R is offered to its own buyers again, S (bought once by them) is not
+    b5 = again.loc[again["customer_id"] == "b5", "product_id"].tolist()
+    assert b5 == ["R", "T"]
+    never = recommend_products(repeat_lines(9), candidate="popularity")
+    assert never.loc[never["customer_id"] == "b5", "product_id"].tolist() == ["T"]
+
+
+def test_popularity_is_the_same_list_for_everyone_without_a_reason():
+    result = recommend_products(TINY, candidate="popularity")
+    # buyers: A 3, B 2, C 2, D 1
+    assert result.loc[result["customer_id"] == "c4", "product_id"].tolist() == [
+        "B",
+        "C",
+        "D",
+    ]
+    assert result.loc[result["customer_id"] == "c3", "product_id"].tolist() == ["A"]
+    assert result["because_product_id"].isna().all()
+
+
+# --- evaluation ---------------------------------------------------------
+
+
+def split_counts(
+    lines: list[tuple[str, str, str]],
+    validation_start: str,
+    holdout_start: str,
+    returned: list[tuple[str, str, str]] = (),
+):
+    """What int_customer_product_purchases counts, in DuckDB SQL."""
+    import duckdb
+
+    frame = pd.DataFrame(  # noqa: F841 (read by duckdb.sql)
+        [(*r, 1) for r in lines] + [(*r, 0) for r in returned],
+        columns=["customer_id", "product_id", "line_date", "is_bought"],
+    ).astype({"line_date": "datetime64[ns]"})
+    v, h = f"date '{validation_start}'", f"date '{holdout_start}'"
+    return duckdb.sql(
+        f"""
+        select customer_id, product_id,
+            count(*) filter (where is_bought = 1 and line_date <= {v})
+                as count_lines_before_validation,
+            count(*) filter (where is_bought = 1 and line_date <= {h})
+                as count_lines_before_holdout,
+            count(*) filter (where is_bought = 1 and line_date > {h})
+                as count_lines_in_holdout,
+            count(*) filter (where is_bought = 0 and line_date <= {v})
+                as count_returned_lines_before_validation,
+            count(*) filter (where is_bought = 0 and line_date <= {h})
+                as count_returned_lines_before_holdout
+        from frame group by all order by all
+        """
+    ).df()
+
+
+def planted_pair(
+    days: tuple[str, str, str] = ("2025-01-15", "2025-02-15", "2025-05-01"),
+):
+    """Y is only ever bought together with X; P1..P3 are the popular
+    products. In each window after a split, customers who bought X buy Y
+    (and one of them P1)."""
+    early, middle, late = days
+    rows = [(f"u{i}", p, early) for i in range(8) for p in ("P1", "P2", "P3")]
+    rows += [(f"t{i}", p, early) for i in range(5) for p in ("X", "Y")]
+    # validation window: v1..v3 bought X early and Y in it
+    rows += [(f"v{i}", "X", early) for i in range(1, 4)]
+    rows += [(f"v{i}", "Y", middle) for i in range(1, 4)]
+    # test window: e1..e4 bought X before the holdout and Y after it
+    rows += [(f"e{i}", "X", middle) for i in range(1, 5)]
+    rows += [(f"e{i}", "Y", late) for i in range(1, 5)]
+    rows += [("e4", "P1", late), ("n1", "P1", late), ("u0", "P1", late)]
+    return rows
+
+
+def as_dict(evaluation: pd.DataFrame) -> dict[tuple[str, str], float]:
+    return dict(
+        zip(
+            zip(evaluation["candidate"], evaluation["metric_name"], strict=True),
+            evaluation["metric_value"],
+            strict=True,
+        )
+    )
+
+
+THIN = {"min_buyers": 1, "min_evaluation_customers": 1}
+
+
+def test_candidates_on_a_planted_pair_against_a_hand_count():
+    counts = split_counts(planted_pair(), "2025-01-31", "2025-03-31")
+    evaluation = evaluate_candidates(counts, k=2, lambdas=(0.5, 5.0), **THIN)
+    assert list(evaluation.columns) == list(EVALUATION_COLUMNS)
+    m = as_dict(evaluation)
+    # evaluated: e1..e4 (n1 bought nothing before, u0 nothing new)
+    assert m[("popularity", "evaluation_customers")] == 4
+    # popularity offers e1..e4 P1 and P2: only e4's P1 is a hit
+    assert m[("popularity", "hit_rate_at_2")] == 0.25
+    assert m[("popularity", "precision_at_2")] == pytest.approx(1 / 8)
+    # both item models offer them Y only (X is all they bought)
+    for candidate in ("item_cosine", "ease"):
+        assert m[(candidate, "hit_rate_at_2")] == 1.0
+        assert m[(candidate, "precision_at_2")] == pytest.approx(4 / 8)
+        assert m[(candidate, "hit_rate_lift_over_popularity")] == 4.0
+        # Y is the only product recommended, of the 5 bought before
+        assert m[(candidate, "catalogue_coverage")] == pytest.approx(1 / 5)
+    # the tie goes to the simpler candidate
+    published = evaluation.loc[evaluation["is_published"], "candidate"].unique()
+    assert published.tolist() == ["item_cosine"]
+    assert published_candidate(evaluation) == (
+        "item_cosine",
+        m[("ease", "ease_lambda")],
+        evaluation.loc[evaluation["metric_name"] == "fitted", "note"].iloc[0],
+    )
+    assert m[("item_cosine", "fitted")] == 1
+    assert ("ease", "fitted") not in m
+
+
+def test_ease_lambda_is_chosen_on_the_validation_split_only():
+    rows = planted_pair()
+    counts = split_counts(rows, "2025-01-31", "2025-03-31")
+    first = as_dict(evaluate_candidates(counts, k=2, lambdas=(0.5, 5.0, 50.0), **THIN))
+    # change only the test window (after the holdout start): lambda stays
+    later = [r for r in rows if r[2] != "2025-05-01"]
+    later += [(f"e{i}", "P2", "2025-05-01") for i in range(1, 5)]
+    other = split_counts(later, "2025-01-31", "2025-03-31")
+    second = as_dict(evaluate_candidates(other, k=2, lambdas=(0.5, 5.0, 50.0), **THIN))
+    assert second[("ease", "ease_lambda")] == first[("ease", "ease_lambda")]
+    assert second[("ease", "hit_rate_at_2")] != first[("ease", "hit_rate_at_2")]
+    # the validation hit rate is that of the chosen lambda, refitted by hand
+    assert first[("ease", "validation_hit_rate_at_2")] == 1.0
+
+
+def test_returned_and_bought_products_are_not_targets_nor_recommendations():
+    rows = planted_pair()
+    # e1 returned Y before the holdout: Y is no longer a target for e1
+    returned = [("e1", "Y", "2025-02-20")]
+    counts = split_counts(rows, "2025-01-31", "2025-03-31", returned)
+    m = as_dict(evaluate_candidates(counts, k=2, lambdas=(5.0,), **THIN))
+    assert m[("item_cosine", "evaluation_customers")] == 3
+    assert m[("item_cosine", "hit_rate_at_2")] == 1.0
+
+
+def test_too_few_buyers_or_evaluation_customers_is_not_fitted():
+    counts = split_counts(planted_pair(), "2025-01-31", "2025-03-31")
+    # buyers before the holdout: u0..u7, t0..t4, v1..v3, e1..e4
+    few = evaluate_candidates(counts, k=2, min_buyers=100)
+    assert few.to_dict("records") == [
+        {
+            "candidate": "none",
+            "metric_name": "fitted",
+            "metric_value": 0.0,
+            "is_published": True,
+            "note": "20 buyers before the holdout start; at least 100 needed",
+        }
+    ]
+    thin = evaluate_candidates(counts, k=2, min_buyers=1, min_evaluation_customers=5)
+    assert thin["note"].tolist() == [
+        "4 customers bought a product new to them after the holdout start; "
+        "at least 5 needed"
+    ]
+    assert published_candidate(thin) == (None, None, thin["note"].iloc[0])
+    # nothing after the holdout at all
+    none_after = split_counts(planted_pair(), "2025-01-31", "2025-06-30")
+    assert evaluate_candidates(none_after, **THIN)["metric_value"].tolist() == [0.0]
+
+
+def test_evaluation_is_the_same_in_batches(monkeypatch):
+    rng = np.random.default_rng(5)
+    n = 4000
+    days = rng.integers(0, 270, n)
+    rows = list(
+        zip(
+            np.char.add("c", rng.integers(0, 200, n).astype(str)),
+            np.char.add("p", (rng.zipf(1.6, n) % 40).astype(str)),
+            (pd.Timestamp("2025-01-01") + pd.to_timedelta(days, "D")).strftime(
+                "%Y-%m-%d"
+            ),
+            strict=True,
+        )
+    )
+    counts = split_counts(rows, "2025-07-01", "2025-08-15")
+    whole = evaluate_candidates(counts, k=5, lambdas=(10.0, 100.0))
+    assert as_dict(whole)[("ease", "evaluation_customers")] > 20
+    monkeypatch.setattr(recommend, "BATCH_CELLS", 7 * 40)
+    pd.testing.assert_frame_equal(
+        evaluate_candidates(counts, k=5, lambdas=(10.0, 100.0)), whole
+    )

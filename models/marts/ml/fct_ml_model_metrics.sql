@@ -116,11 +116,11 @@ all_metrics as (
 
     select
         'recommendations' as model_name,
-        'item_cosine' as candidate,
+        candidate,
         metric_name,
         metric_value,
-        true as is_published,
-        null as note
+        is_published,
+        note
     from recommendation_evaluation
 
     union all

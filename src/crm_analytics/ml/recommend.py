@@ -1,44 +1,85 @@
-"""Product recommendations: item-based collaborative filtering.
+"""Product recommendations: three candidates judged on a time split, the
+best one published.
 
 The customers x products matrix holds ``log(1 + lines)``: how often the
 customer bought the product, damped so that a habit counts more than a
-single purchase but not linearly more. Two products are similar when the
-same customers buy both: the cosine of their columns, with a product's
-similarity to itself set to 0. A customer's score for a product is
-``sum_i weight(customer, i) * cosine(i, product)`` over the products i they
-bought; the top k products they have not bought are recommended, each
-explained by the bought product with the largest term of that sum
-(``because_product_id``).
+single purchase but not linearly more. Candidates:
 
-The item x item similarity is dense (products^2 floats: 32 MB for 2,000
-products) and customers are scored in batches of sparse rows, so memory is
-bounded by ``BATCH_CELLS`` whatever the number of customers; no customers x
-products matrix is ever dense for all customers at once.
+``popularity``
+    The products with most distinct buyers, the same list for everyone
+    (the baseline every model must beat).
+``item_cosine``
+    Item-based collaborative filtering: two products are similar when the
+    same customers buy both (the cosine of their columns, 0 to itself); a
+    customer's score for a product is ``sum_i x(customer, i) *
+    cosine(i, product)``.
+``ease``
+    EASE (Steck 2019, "Embarrassingly Shallow Autoencoders for Sparse
+    Data"): the item x item weights ``B = I - P diag(1/diag(P))``, ``P =
+    (X'X + lambda I)^-1``, i.e. ``B_ij = -P_ij / P_jj`` off the diagonal
+    and 0 on it; a customer's score is ``x @ B``. lambda is chosen on a
+    validation split that ends where the test split starts (never on the
+    test), from :data:`EASE_LAMBDAS`.
 
-:func:`evaluate_recommendations` judges the method on a time split beside
-a popularity baseline (the most bought products the customer has not
-bought). On the demo data popularity is a strong baseline: products are
-drawn from broad category mixes and one global popularity, so even an
-oracle that knows each simulated person's persona and favourite category
-gets only about 1.3 times its hit rate at 10, and item CF edges past it
-(about 1.08 times). Log counts beat binary purchases there; similarity
-shrinkage, sharpening, asymmetric cosine and row weighting did not help.
+:func:`evaluate_candidates` fits each candidate on the lines up to the
+holdout start and judges it on the products customers bought after it;
+the published candidate is the one with the highest hit rate at k there
+(ties: the simpler one, in the order above). :func:`recommend_products`
+then fits the published candidate on every line up to as_of_date.
+
+What is never recommended: a product the customer returned (any line of
+it on a returned order, a credit note or a fully refunded order: the
+warehouse's ``count_returned_lines``), and a product the customer already
+bought, unless it is a repeat-purchase product: one with at least
+:data:`REPEAT_MIN_BUYERS` buyers of whom at least :data:`REPEAT_MIN_SHARE`
+bought it on two or more lines (:func:`repeat_products`). Those may be
+recommended again to their buyers, and in the evaluation a re-purchase of
+one in the holdout counts as a hit, for every candidate alike.
+
+Memory. Item x item weights are dense (products^2 floats: 72 MB for 3,000
+products, three such arrays while EASE is inverted), so the item models
+keep the :data:`ITEM_MODEL_MAX_PRODUCTS` products with most buyers; the
+rest of a larger catalogue is never recommended by them (it still counts
+as bought). Customers are scored in batches of sparse rows, so memory is
+bounded by ``BATCH_CELLS`` whatever the number of customers; no customers
+x products matrix is ever dense for all customers at once.
+
+Too little data: with fewer than ``min_buyers`` buyers before the holdout
+or fewer than ``min_evaluation_customers`` customers to judge the
+candidates on, nothing is fitted (:func:`evaluate_candidates` says why,
+and the recommendations mart is empty).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from crm_analytics.ml import is_in
-
 BATCH_CELLS = 1 << 23
 """Customers per scoring batch x products: the size of the dense score
 block (8.4M float64 cells, 67 MB), 4,194 customers per batch for 2,000
 products. Larger blocks cost memory and gain no speed."""
+
+CANDIDATES = ("popularity", "item_cosine", "ease")
+"""In order of simplicity: a tie on the selection metric goes to the first."""
+
+EASE_LAMBDAS = (10.0, 50.0, 200.0, 500.0, 1000.0, 2500.0)
+"""The L2 penalties tried for EASE on the validation split."""
+
+ITEM_MODEL_MAX_PRODUCTS = 3000
+"""Products (most buyers first) that the item models score."""
+
+REPEAT_MIN_BUYERS = 20
+REPEAT_MIN_SHARE = 0.5
+
+MIN_BUYERS = 50
+MIN_EVALUATION_CUSTOMERS = 20
+
+SELECTION_METRIC = "hit_rate_at_{k}"
 
 RECOMMENDATION_COLUMNS: dict[str, str] = {
     "customer_id": "str",
@@ -46,6 +87,14 @@ RECOMMENDATION_COLUMNS: dict[str, str] = {
     "product_id": "str",
     "score": "float64",
     "because_product_id": "str",
+}
+
+EVALUATION_COLUMNS: dict[str, str] = {
+    "candidate": "str",
+    "metric_name": "str",
+    "metric_value": "float64",
+    "is_published": "bool",
+    "note": "str",
 }
 
 
@@ -73,7 +122,8 @@ def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _empty() -> pd.DataFrame:
+def empty_recommendations() -> pd.DataFrame:
+    """An empty frame of :data:`RECOMMENDATION_COLUMNS`."""
     return pd.DataFrame(
         {c: pd.Series(dtype=t) for c, t in RECOMMENDATION_COLUMNS.items()}
     )
@@ -199,52 +249,6 @@ def _because(
     return items[is_best[first_best]]
 
 
-def recommend_products(purchases: pd.DataFrame, k: int = 10) -> pd.DataFrame:
-    """Top ``k`` products per customer that the customer has not bought.
-
-    ``purchases`` has customer_id and product_id, one row per purchased
-    line (duplicates allowed; more lines weigh more, as log(1 + lines)),
-    or a ``count_lines`` column of lines per row (see
-    :func:`purchase_matrix`).
-    Returns :data:`RECOMMENDATION_COLUMNS`, one row per customer x rank,
-    sorted by customer_id and rank. Only products with a positive score are
-    recommended, so a customer may get fewer than ``k`` (or none, when no
-    one who bought their products bought anything else). Equal scores are
-    ranked by product_id.
-    """
-    _check_purchases(purchases, ["customer_id", "product_id"])
-    k = _check_k(k)
-    matrix, customers, products = purchase_matrix(purchases)
-    if matrix.nnz == 0:
-        return _empty()
-    similarity = item_similarity(matrix)
-    frames = []
-    for batch in _batches(*matrix.shape):
-        bought = matrix[batch]
-        bought.sort_indices()
-        scores = np.asarray(bought @ similarity)
-        scores[bought.nonzero()] = -np.inf
-        rows, columns, rank = _top_k(scores, k)
-        if rows.size == 0:
-            continue
-        because = _because(bought, similarity, rows, columns)
-        # object columns of the shared label strings: no copy per cell
-        frames.append(
-            pd.DataFrame(
-                {
-                    "customer_id": pd.Series(customers[batch][rows], dtype=object),
-                    "recommendation_rank": rank,
-                    "product_id": pd.Series(products[columns], dtype=object),
-                    "score": scores[rows, columns],
-                    "because_product_id": pd.Series(products[because], dtype=object),
-                }
-            )
-        )
-    if not frames:
-        return _empty()
-    return pd.concat(frames, ignore_index=True).astype(RECOMMENDATION_COLUMNS)
-
-
 def popular_products(purchases: pd.DataFrame) -> pd.Series:
     """Number of distinct buyers per product_id, most bought first (ties
     by product_id). Rows of 0 ``count_lines``, when given, are no purchase."""
@@ -255,105 +259,423 @@ def popular_products(purchases: pd.DataFrame) -> pd.Series:
     return buyers.iloc[order].rename("count_buyers")
 
 
-def _popularity_hits(train: pd.DataFrame, new: pd.DataFrame, k: int) -> pd.Series:
-    """Customers of ``new`` (bool per customer) for whom one of their new
-    products is among the k most popular products they had not bought.
+def ease_weights(matrix: sparse.spmatrix, ease_lambda: float) -> np.ndarray:
+    """EASE item x item weights of ``matrix``: ``B = I - P diag(1/diag(P))``
+    with ``P = (X'X + lambda I)^-1``; 0 on the diagonal."""
+    if not ease_lambda > 0:
+        raise ValueError(f"ease_lambda must be positive, got {ease_lambda!r}")
+    gram = (matrix.T @ matrix).toarray()
+    gram[np.diag_indices_from(gram)] += ease_lambda
+    inverse = np.linalg.inv(gram)
+    weights = -inverse / np.diag(inverse)
+    np.fill_diagonal(weights, 0.0)
+    return weights
 
-    A product at popularity rank r (0 = most bought) is on a customer's
-    list when fewer than k products of rank below r are unbought, i.e.
-    ``r - (owned products of rank below r) < k``.
-    """
-    popular = popular_products(train)
-    rank = pd.Series(np.arange(len(popular)), index=popular.index)
-    n_products = len(rank)
-    codes, _ = pd.factorize(
-        pd.concat([train["customer_id"], new["customer_id"]]), sort=False
+
+def _ease_path(
+    matrix: sparse.spmatrix, lambdas: tuple[float, ...]
+) -> Iterator[tuple[float, np.ndarray]]:
+    """EASE weights for each lambda from one eigendecomposition of X'X:
+    ``(X'X + lambda I)^-1 = V diag(1 / (e + lambda)) V'``."""
+    gram = (matrix.T @ matrix).toarray()
+    values, vectors = np.linalg.eigh(gram)
+    for ease_lambda in lambdas:
+        inverse = (vectors / (values + ease_lambda)) @ vectors.T
+        weights = -inverse / np.diag(inverse)
+        np.fill_diagonal(weights, 0.0)
+        yield ease_lambda, weights
+
+
+def repeat_products(
+    matrix: sparse.csr_matrix,
+    min_buyers: int = REPEAT_MIN_BUYERS,
+    min_share: float = REPEAT_MIN_SHARE,
+) -> np.ndarray:
+    """Per column of the ``log(1 + lines)`` matrix: is it a repeat-purchase
+    product (at least ``min_buyers`` buyers, of whom at least ``min_share``
+    bought it on two or more lines)?"""
+    csc = matrix.tocsc()
+    buyers = np.diff(csc.indptr)
+    column_of_cell = np.repeat(np.arange(buyers.size), buyers)
+    repeated = np.round(np.expm1(csc.data)) >= 2
+    repeaters = np.bincount(column_of_cell, weights=repeated, minlength=buyers.size)
+    share = repeaters / np.maximum(buyers, 1)
+    return (buyers >= min_buyers) & (share >= min_share)
+
+
+@dataclass
+class _Model:
+    """A fitted candidate: the product columns it scores and, for the item
+    models, their item x item weights (for popularity, buyers per column)."""
+
+    candidate: str
+    columns: np.ndarray
+    weights: np.ndarray
+
+
+def _fit(
+    candidate: str,
+    matrix: sparse.csr_matrix,
+    ease_lambda: float | None,
+    max_products: int,
+) -> _Model:
+    buyers = np.diff(matrix.tocsc().indptr)
+    if candidate == "popularity":
+        columns = np.flatnonzero(buyers > 0)
+        return _Model(candidate, columns, buyers[columns].astype(float))
+    columns, sub = _restricted(matrix, max_products)
+    if candidate == "item_cosine":
+        return _Model(candidate, columns, item_similarity(sub))
+    if candidate == "ease":
+        if ease_lambda is None:
+            raise ValueError("the ease candidate needs ease_lambda")
+        return _Model(candidate, columns, ease_weights(sub, ease_lambda))
+    raise ValueError(f"unknown candidate {candidate!r}; one of {CANDIDATES}")
+
+
+def _blocked(
+    matrix: sparse.csr_matrix, returned: sparse.csr_matrix, repeat: np.ndarray
+) -> sparse.csr_matrix:
+    """Customer x product cells that must not be recommended: bought (unless
+    a repeat-purchase product) or returned."""
+    bought = matrix.astype(bool) @ sparse.diags((~repeat).astype(float))
+    return ((bought + returned.astype(float)) > 0).tocsr()
+
+
+def _recommend_rows(
+    model: _Model,
+    matrix: sparse.csr_matrix,
+    blocked: sparse.csr_matrix,
+    k: int,
+) -> Iterator[tuple[slice, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per batch of customers: (batch, rows, product columns, ranks, scores,
+    because columns or -1)."""
+    n_columns = model.columns.size
+    if n_columns == 0:
+        return
+    for batch in _batches(matrix.shape[0], n_columns):
+        bought = matrix[batch][:, model.columns]
+        bought.sort_indices()
+        if model.candidate == "popularity":
+            scores = np.tile(model.weights, (bought.shape[0], 1))
+        else:
+            scores = np.asarray(bought @ model.weights)
+        scores[blocked[batch][:, model.columns].nonzero()] = -np.inf
+        rows, columns, rank = _top_k(scores, k)
+        if rows.size == 0:
+            continue
+        if model.candidate == "popularity":
+            because = np.full(rows.size, -1)
+        else:
+            because = model.columns[_because(bought, model.weights, rows, columns)]
+        yield batch, rows, model.columns[columns], rank, scores[rows, columns], because
+
+
+def _returned_matrix(
+    purchases: pd.DataFrame,
+    column: str | None,
+    customers: np.ndarray,
+    products: np.ndarray,
+) -> sparse.csr_matrix:
+    """Customers x products (the labels of the purchase matrix): 1 where the
+    customer returned the product (``column`` > 0)."""
+    shape = (len(customers), len(products))
+    if column is None or column not in purchases.columns:
+        return sparse.csr_matrix(shape, dtype=bool)
+    rows = purchases.loc[purchases[column].fillna(0).to_numpy() > 0]
+    rows = _as_strings(rows[["customer_id", "product_id"]].dropna())
+    r = pd.Index(customers).get_indexer(rows["customer_id"])
+    c = pd.Index(products).get_indexer(rows["product_id"])
+    keep = (r >= 0) & (c >= 0)
+    return sparse.csr_matrix(
+        (np.ones(keep.sum(), dtype=bool), (r[keep], c[keep])), shape=shape
     )
-    owned_key = np.sort(
-        codes[: len(train)] * n_products + rank[train["product_id"]].to_numpy()
-    )
-    new_rank = new["product_id"].map(rank)
-    known = new_rank.notna().to_numpy()
-    new_codes = codes[len(train) :][known]
-    new_rank = new_rank.to_numpy()[known].astype(np.int64)
-    owned_before = np.searchsorted(
-        owned_key, new_codes * n_products + new_rank
-    ) - np.searchsorted(owned_key, new_codes * n_products)
-    on_list = new_rank - owned_before < k
-    hits = pd.Series(on_list).groupby(new["customer_id"].to_numpy()[known]).any()
-    return hits.reindex(new["customer_id"].unique(), fill_value=False)
 
 
-def evaluate_recommendations(
-    purchases: pd.DataFrame, split_date: object, k: int = 10
-) -> list[tuple[str, float]]:
-    """Hit rate at ``k`` on a time split, beside a popularity baseline.
+def recommend_products(
+    purchases: pd.DataFrame,
+    k: int = 10,
+    candidate: str = "item_cosine",
+    ease_lambda: float | None = None,
+    max_products: int = ITEM_MODEL_MAX_PRODUCTS,
+) -> pd.DataFrame:
+    """Top ``k`` products per customer from ``candidate`` (one of
+    :data:`CANDIDATES`), never one the customer returned or already bought
+    (unless a repeat-purchase product, see :func:`repeat_products`).
 
-    ``purchases`` has customer_id, product_id and order_date, one row per
-    line: they are counted per customer x product before and after
-    ``split_date`` (inclusive before) and judged by
-    :func:`evaluate_split`, which the warehouse calls on the counts of
-    ``int_customer_product_purchases`` directly.
+    ``purchases`` has customer_id and product_id, one row per purchased
+    line (duplicates allowed; more lines weigh more, as log(1 + lines)),
+    or a ``count_lines`` column of lines per row (see
+    :func:`purchase_matrix`), and optionally ``count_returned_lines``
+    (returned lines per row; > 0 blocks the product for the customer).
+    Returns :data:`RECOMMENDATION_COLUMNS`, one row per customer x rank,
+    sorted by customer_id and rank. Only products with a positive score are
+    recommended, so a customer may get fewer than ``k`` (or none). Equal
+    scores are ranked by product_id. ``because_product_id`` is the bought
+    product with the largest term of the score (null for popularity).
     """
-    _check_purchases(purchases, ["customer_id", "product_id", "order_date"])
-    lines = purchases[["customer_id", "product_id", "order_date"]].dropna()
-    before = (
-        pd.to_datetime(lines["order_date"]) <= pd.Timestamp(split_date)
-    ).to_numpy()
-    counts = (
-        _as_strings(lines[["customer_id", "product_id"]])
-        .assign(
-            count_lines_before_holdout=before.astype(int),
-            count_lines_in_holdout=(~before).astype(int),
-        )
-        .groupby(["customer_id", "product_id"], as_index=False, sort=False)
-        .sum()
-    )
-    return evaluate_split(counts, k)
-
-
-def evaluate_split(counts: pd.DataFrame, k: int = 10) -> list[tuple[str, float]]:
-    """Hit rate at ``k`` on a time split, beside a popularity baseline.
-
-    ``counts`` has customer_id, product_id, count_lines_before_holdout and
-    count_lines_in_holdout (one row per customer x product). The model is
-    trained on the lines before the split. The evaluation customers bought
-    before the split and bought at least one product after it that they
-    had not bought before (a new product); a hit is one of those new
-    products among their k recommendations. The baseline recommends the k
-    products with most distinct buyers in training that the customer has
-    not bought. Catalogue coverage is the share of products bought in
-    training that are recommended to anyone.
-
-    Returns (metric_name, value) pairs; none when nobody can be evaluated.
-    """
-    before, after = "count_lines_before_holdout", "count_lines_in_holdout"
-    _check_purchases(counts, ["customer_id", "product_id", before, after])
+    _check_purchases(purchases, ["customer_id", "product_id"])
     k = _check_k(k)
-    pair_columns = ["customer_id", "product_id"]
-    counts = counts.dropna(subset=pair_columns)
-    bought_before = counts[before].fillna(0).to_numpy() > 0
-    train = counts.loc[bought_before, [*pair_columns, before]].rename(
-        columns={before: "count_lines"}
-    )
-    owned = _as_strings(train[pair_columns])
-    new = counts.loc[~bought_before & (counts[after].fillna(0).to_numpy() > 0)]
-    new = _as_strings(new[pair_columns])
-    new = new.loc[is_in(new["customer_id"], owned["customer_id"])]
-    if new.empty:
-        return []
-    n_customers = new["customer_id"].nunique()
+    if candidate not in CANDIDATES:
+        raise ValueError(f"unknown candidate {candidate!r}; one of {CANDIDATES}")
+    matrix, customers, products = purchase_matrix(purchases)
+    if matrix.nnz == 0:
+        return empty_recommendations()
+    returned = _returned_matrix(purchases, "count_returned_lines", customers, products)
+    blocked = _blocked(matrix, returned, repeat_products(matrix))
+    model = _fit(candidate, matrix, ease_lambda, max_products)
+    frames = []
+    for batch, rows, columns, rank, scores, because in _recommend_rows(
+        model, matrix, blocked, k
+    ):
+        # object columns of the shared label strings: no copy per cell
+        frames.append(
+            pd.DataFrame(
+                {
+                    "customer_id": pd.Series(customers[batch][rows], dtype=object),
+                    "recommendation_rank": rank,
+                    "product_id": pd.Series(products[columns], dtype=object),
+                    "score": scores,
+                    "because_product_id": pd.Series(
+                        np.where(because >= 0, products[because], None), dtype=object
+                    ),
+                }
+            )
+        )
+    if not frames:
+        return empty_recommendations()
+    return pd.concat(frames, ignore_index=True).astype(RECOMMENDATION_COLUMNS)
 
-    recommended = recommend_products(train, k)
-    hits = recommended.merge(new, on=pair_columns)["customer_id"].nunique()
-    hit_rate = hits / n_customers
-    popularity_rate = _popularity_hits(owned, new, k).sum() / n_customers
-    lift = hit_rate / popularity_rate if popularity_rate > 0 else float("nan")
-    coverage = recommended["product_id"].nunique() / owned["product_id"].nunique()
-    return [
-        (f"hit_rate_at_{k}", float(hit_rate)),
-        (f"popularity_hit_rate_at_{k}", float(popularity_rate)),
-        ("hit_rate_lift_over_popularity", float(lift)),
-        ("evaluation_customers", float(n_customers)),
-        ("catalogue_coverage", float(coverage)),
+
+@dataclass
+class _Split:
+    """One time split: the training matrix, what is blocked per customer,
+    and the eligible products each evaluation customer bought after it."""
+
+    matrix: sparse.csr_matrix
+    blocked: sparse.csr_matrix
+    truth: sparse.csr_matrix
+    n_buyers: int
+    n_evaluated: int
+
+
+def _split(
+    counts: pd.DataFrame, train: np.ndarray, returned: np.ndarray, after: np.ndarray
+) -> _Split:
+    """``train``, ``returned`` and ``after``: lines per row of ``counts``
+    (customer x product) before the split, returned before it, and after it."""
+    pairs = _as_strings(counts[["customer_id", "product_id"]])
+    frame = pairs.assign(count_lines=train, count_returned_lines=returned)
+    matrix, customers, products = purchase_matrix(frame)
+    returned_m = _returned_matrix(frame, "count_returned_lines", customers, products)
+    blocked = _blocked(matrix, returned_m, repeat_products(matrix))
+    customer_index = pd.Index(customers)
+    product_index = pd.Index(products)
+    target = pairs.loc[after > 0]
+    r = customer_index.get_indexer(target["customer_id"])
+    c = product_index.get_indexer(target["product_id"])
+    known_customer = r >= 0
+    known_product = c >= 0
+    # a product nobody bought before the split is eligible (and unreachable)
+    eligible = known_customer & ~known_product
+    both = known_customer & known_product
+    if both.any():
+        is_blocked = np.asarray(blocked[r[both], c[both]]).ravel().astype(bool)
+        eligible[both] = ~is_blocked
+    n_evaluated = np.unique(r[eligible]).size
+    keep = eligible & known_product
+    truth = sparse.csr_matrix(
+        (np.ones(keep.sum(), dtype=bool), (r[keep], c[keep])), shape=matrix.shape
+    )
+    return _Split(matrix, blocked, truth, len(customers), n_evaluated)
+
+
+def _judge(model: _Model, split: _Split, k: int) -> dict[str, float]:
+    """hit rate, precision and catalogue coverage of ``model`` at ``k``."""
+    hit_customers = 0
+    hits = 0
+    recommended = np.zeros(split.matrix.shape[1], dtype=bool)
+    for batch, rows, columns, _, _, _ in _recommend_rows(
+        model, split.matrix, split.blocked, k
+    ):
+        is_hit = np.asarray(split.truth[batch][rows, columns]).ravel().astype(bool)
+        hits += int(is_hit.sum())
+        hit_customers += np.unique(rows[is_hit]).size
+        recommended[columns] = True
+    bought = np.diff(split.matrix.tocsc().indptr) > 0
+    n = split.n_evaluated
+    return {
+        f"hit_rate_at_{k}": hit_customers / n,
+        f"precision_at_{k}": hits / (k * n),
+        "catalogue_coverage": recommended.sum() / max(bought.sum(), 1),
+    }
+
+
+def _evaluation_frame(rows: list[tuple[str, str, float, bool, str | None]]):
+    return pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS)).astype(
+        {c: t for c, t in EVALUATION_COLUMNS.items() if c != "note"}
+    )
+
+
+def not_fitted(reason: str) -> pd.DataFrame:
+    """The evaluation frame of a model that could not be fitted: one row,
+    candidate ``none``, metric ``fitted`` = 0, the reason as note."""
+    return _evaluation_frame([("none", "fitted", 0.0, True, reason)])
+
+
+def _lines(counts: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in counts.columns:
+        return np.zeros(len(counts))
+    return counts[column].fillna(0).to_numpy(float)
+
+
+def evaluate_candidates(
+    counts: pd.DataFrame,
+    k: int = 10,
+    lambdas: tuple[float, ...] = EASE_LAMBDAS,
+    max_products: int = ITEM_MODEL_MAX_PRODUCTS,
+    min_buyers: int = MIN_BUYERS,
+    min_evaluation_customers: int = MIN_EVALUATION_CUSTOMERS,
+) -> pd.DataFrame:
+    """Every candidate judged on the time split; the best one published.
+
+    ``counts`` has one row per customer x product: customer_id, product_id,
+    count_lines_before_holdout and count_lines_in_holdout (lines bought
+    before / after the test split), count_lines_before_validation (before
+    the validation split, which ends where the test split starts) and,
+    optionally, count_returned_lines_before_validation and
+    count_returned_lines_before_holdout.
+
+    Test split: each candidate is fitted on the lines before the holdout
+    and judged on the evaluation customers: those who bought before it
+    and, after it, a product they may be recommended (not bought before
+    unless repeat-purchase, not returned); a hit is one of those products
+    among their k recommendations. Validation split: the same, fitted
+    before the validation start and judged on the purchases between it and
+    the holdout start; it chooses EASE's lambda (highest hit rate, ties to
+    the larger lambda).
+
+    Returns :data:`EVALUATION_COLUMNS` rows: per candidate hit_rate_at_k,
+    precision_at_k, catalogue_coverage, hit_rate_lift_over_popularity and
+    evaluation_customers; EASE's ease_lambda and validation_hit_rate_at_k;
+    ``fitted`` = 1 for the published candidate (the highest test hit rate;
+    ties to the simpler), whose rows carry is_published. When the data are
+    too thin, only :func:`not_fitted`'s row.
+    """
+    required = [
+        "customer_id",
+        "product_id",
+        "count_lines_before_validation",
+        "count_lines_before_holdout",
+        "count_lines_in_holdout",
     ]
+    _check_purchases(counts, required)
+    k = _check_k(k)
+    counts = counts.dropna(subset=["customer_id", "product_id"])
+    before = _lines(counts, "count_lines_before_holdout")
+    before_validation = _lines(counts, "count_lines_before_validation")
+    test = _split(
+        counts,
+        before,
+        _lines(counts, "count_returned_lines_before_holdout"),
+        _lines(counts, "count_lines_in_holdout"),
+    )
+    if test.n_buyers < min_buyers:
+        return not_fitted(
+            f"{test.n_buyers} buyers before the holdout start; "
+            f"at least {min_buyers} needed"
+        )
+    if test.n_evaluated < min_evaluation_customers:
+        return not_fitted(
+            f"{test.n_evaluated} customers bought a product new to them after "
+            f"the holdout start; at least {min_evaluation_customers} needed"
+        )
+    validation = _split(
+        counts,
+        before_validation,
+        _lines(counts, "count_returned_lines_before_validation"),
+        before - before_validation,
+    )
+    hit = f"hit_rate_at_{k}"
+    if validation.n_evaluated >= min_evaluation_customers:
+        tried = []
+        columns, sub = _restricted(validation.matrix, max_products)
+        for ease_lambda, weights in _ease_path(sub, lambdas):
+            model = _Model("ease", columns, weights)
+            tried.append((_judge(model, validation, k)[hit], ease_lambda))
+        validation_hit, ease_lambda = max(tried)
+        lambda_note = (
+            f"chosen by {hit} on the validation split before the holdout "
+            f"(tried {', '.join(f'{x:g}' for x in lambdas)})"
+        )
+    else:
+        validation_hit, ease_lambda = float("nan"), float(np.median(lambdas))
+        lambda_note = (
+            f"validation split too thin ({validation.n_evaluated} customers): "
+            "the middle of the grid"
+        )
+    results = {
+        candidate: _judge(
+            _fit(candidate, test.matrix, ease_lambda, max_products), test, k
+        )
+        for candidate in CANDIDATES
+    }
+    popularity_hit = results["popularity"][hit]
+    winner = max(CANDIDATES, key=lambda c: (results[c][hit], -CANDIDATES.index(c)))
+    rows = []
+    for candidate in CANDIDATES:
+        published = candidate == winner
+        measured = results[candidate]
+        lift = measured[hit] / popularity_hit if popularity_hit > 0 else float("nan")
+        metrics = [
+            *measured.items(),
+            ("hit_rate_lift_over_popularity", lift),
+            ("evaluation_customers", float(test.n_evaluated)),
+        ]
+        rows += [(candidate, m, float(v), published, None) for m, v in metrics]
+        if candidate == "ease":
+            rows.append((candidate, "ease_lambda", ease_lambda, published, lambda_note))
+            rows.append(
+                (candidate, f"validation_{hit}", validation_hit, published, None)
+            )
+        if published:
+            rows.append(
+                (
+                    candidate,
+                    "fitted",
+                    1.0,
+                    True,
+                    f"published: the highest {hit} on the test split "
+                    f"({measured[hit]:.4f}; popularity {popularity_hit:.4f})",
+                )
+            )
+    return _evaluation_frame(rows)
+
+
+def _restricted(
+    matrix: sparse.csr_matrix, max_products: int
+) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """The (at most) ``max_products`` columns with most buyers, in column
+    order, and the matrix restricted to them (as :func:`_fit` does)."""
+    buyers = np.diff(matrix.tocsc().indptr)
+    order = np.lexsort((np.arange(buyers.size), -buyers))
+    columns = np.sort(order[: min(max_products, int((buyers > 0).sum()))])
+    return columns, matrix[:, columns]
+
+
+def published_candidate(
+    evaluation: pd.DataFrame,
+) -> tuple[str | None, float | None, str]:
+    """From :func:`evaluate_candidates`' frame: the published candidate (None
+    when not fitted), EASE's lambda, and the note of the ``fitted`` row."""
+    fitted = evaluation.loc[
+        (evaluation["metric_name"] == "fitted") & evaluation["is_published"]
+    ]
+    if len(fitted) != 1:
+        return None, None, "no evaluation row says whether the model was fitted"
+    row = fitted.iloc[0]
+    lam = evaluation.loc[evaluation["metric_name"] == "ease_lambda", "metric_value"]
+    ease_lambda = float(lam.iloc[0]) if len(lam) else None
+    if row["metric_value"] != 1:
+        return None, ease_lambda, str(row["note"])
+    return str(row["candidate"]), ease_lambda, str(row["note"])
