@@ -15,5 +15,10 @@ def model(dbt, session):
     test = snapshots.filter("snapshot_name = 'churn_test' and is_active").df()
     seed = int(dbt.config.get("random_seed"))
     return evaluate_candidates(
-        train, test, churn_label, seed, "churn_train", "churn_test"
+        train,
+        test,
+        churn_label,
+        seed,
+        "churn_train (active customers)",
+        "churn_test (active customers)",
     )

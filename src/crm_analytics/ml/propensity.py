@@ -237,13 +237,10 @@ def not_fitted_reason(
     n, positives = len(y), int(y.sum())
     outcome = _OUTCOMES.get(label, "had the label")
     if n < MIN_TRAINING_ROWS:
-        return (
-            f"the {name} snapshot has {n} customers; "
-            f"at least {MIN_TRAINING_ROWS} needed"
-        )
+        return f"{n} customers in {name}; at least {MIN_TRAINING_ROWS} needed"
     if min(positives, n - positives) < MIN_CLASS_ROWS:
         return (
-            f"in the {name} snapshot {positives} of {n} customers {outcome}; "
+            f"{positives} of {n} customers in {name} {outcome}; "
             f"at least {MIN_CLASS_ROWS} of each outcome needed"
         )
     return None
@@ -494,15 +491,16 @@ def warn_in_build(message: str) -> None:
     """One warning line in the dbt build's output (and logs/dbt.log).
 
     dbt-duckdb runs Python models inside dbt's process, so dbt's own event
-    logger prints the line as a ``[WARNING]`` like a Jinja
-    ``exceptions.warn``; outside dbt the line goes to stderr."""
-    try:
+    logger prints it, as ``[WARNING]: message``, at warning level; outside
+    dbt (no dbt command loaded) the line goes to stderr."""
+    if "dbt.cli.main" in sys.modules:
         from dbt.events.types import JinjaLogWarning
         from dbt_common.events.functions import fire_event
+        from dbt_common.ui import warning_tag
 
-        fire_event(JinjaLogWarning(msg=message))
-    except Exception:  # noqa: BLE001 - the warning must not fail the build
-        print(f"WARNING: {message}", file=sys.stderr, flush=True)
+        fire_event(JinjaLogWarning(msg=warning_tag(message)))
+    else:
+        print(f"[WARNING]: {message}", file=sys.stderr, flush=True)
 
 
 def explain(

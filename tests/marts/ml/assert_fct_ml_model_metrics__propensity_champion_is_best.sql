@@ -74,33 +74,7 @@ published_log_losses as (
 
 ),
 
-wrong_churn_scores as (
-
-    select * from {{ ref('fct_customer_churn_scores') }}
-
-),
-
-purchase_scores as (
-
-    select * from {{ ref('fct_customer_purchase_propensity') }}
-
-),
-
-scored_customers as (
-
-    select
-        'churn' as model_name,
-        count(*) as count_scored
-    from churn_scores
-    union all
-    select
-        'purchase_propensity' as model_name,
-        count(*) as count_scored
-    from purchase_scores
-
-),
-
-fitted_rows as (
+wrong_fitted_rows as (
 
     select
         models.model_name,
