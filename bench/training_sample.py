@@ -8,7 +8,8 @@ Reads ``int_customer_feature_snapshots`` of a built warehouse (read-only),
 fits each model on the training snapshot the warehouse's evaluation uses
 (churn_train, purchase_train) capped at each row count (0 = every row) and
 judges it on the test snapshot, as ``int_churn_evaluation`` and
-``int_purchase_propensity_evaluation`` do. One thread, as in the build.
+``int_purchase_propensity_evaluation`` do (one candidate, ``--candidate``,
+default gradient_boosting). One thread, as in the build.
 The evidence behind ``crm_analytics.ml.propensity.MAX_TRAINING_ROWS``.
 """
 
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument("--database", type=Path, required=True)
     parser.add_argument("--rows", default="25000,50000,100000,200000,0")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--candidate", default="gradient_boosting")
     args = parser.parse_args()
     sizes = [int(x) for x in args.rows.split(",")]
     con = duckdb.connect(str(args.database), read_only=True)
@@ -50,8 +52,15 @@ def main() -> None:
                 original = propensity.MAX_TRAINING_ROWS
                 propensity.MAX_TRAINING_ROWS = cap
                 try:
+                    evaluation = propensity.evaluate_candidates(
+                        train, test, label, args.seed, candidates=(args.candidate,)
+                    )
                     metrics = dict(
-                        propensity.evaluate_propensity(train, test, label, args.seed)
+                        zip(
+                            evaluation["metric_name"],
+                            evaluation["metric_value"],
+                            strict=True,
+                        )
                     )
                 finally:
                     propensity.MAX_TRAINING_ROWS = original
@@ -63,7 +72,13 @@ def main() -> None:
                 "seconds": round(seconds, 1),
                 **{
                     k: round(metrics[k], 4)
-                    for k in ("roc_auc", "pr_auc", "brier_score", "top_decile_lift")
+                    for k in (
+                        "roc_auc",
+                        "pr_auc",
+                        "log_loss",
+                        "brier_score",
+                        "top_decile_lift",
+                    )
                 },
             }
             results.append(row)

@@ -1,14 +1,28 @@
 """Purchase propensity of every buyer as of as_of_date: probability of a
-purchase in the horizon and the most likely category, from the model
-refitted on the latest labelled snapshot. Logic: crm_analytics.ml.propensity."""
+purchase in the horizon, from the candidate
+int_purchase_propensity_evaluation published, refitted on the latest
+labelled snapshot, and the most likely category. Empty, with one warning in
+the build log, when the evaluation fitted nothing. Logic:
+crm_analytics.ml.propensity."""
 
 from crm_analytics.ml import one_thread
-from crm_analytics.ml.propensity import score_purchase
+from crm_analytics.ml.propensity import (
+    published_candidate,
+    score_purchase,
+    warn_in_build,
+)
 
 
 @one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
+    evaluation = dbt.ref("int_purchase_propensity_evaluation").df()
+    candidate, reason = published_candidate(evaluation)
+    if candidate is None:
+        warn_in_build(
+            "fct_customer_purchase_propensity is empty: the purchase_propensity "
+            f"model was not fitted ({reason})"
+        )
     snapshots = dbt.ref("int_customer_feature_snapshots")
     categories = dbt.ref("int_customer_category_snapshots")
     return score_purchase(
@@ -16,4 +30,5 @@ def model(dbt, session):
         snapshots.filter("snapshot_name = 'current'").df(),
         categories.filter("snapshot_name = 'current'").df(),
         seed=int(dbt.config.get("random_seed")),
+        candidate=candidate,
     )

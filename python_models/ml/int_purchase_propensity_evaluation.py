@@ -1,11 +1,17 @@
-"""Purchase propensity judged out of time: fitted on purchase_train,
-scored on purchase_test, plus the most-likely-category hit rate on the same
-test horizon. One row per metric. Logic: crm_analytics.ml.propensity."""
+"""Purchase propensity candidates judged out of time: each fitted on
+purchase_train, calibrated and judged on purchase_test; the one with the
+lowest log loss is published. Plus the most-likely-category hit rate on the
+same test horizon. One row per candidate x metric. Logic:
+crm_analytics.ml.propensity."""
 
-from crm_analytics.ml import metrics_frame, one_thread
+import pandas as pd
+
+from crm_analytics.ml import one_thread
 from crm_analytics.ml.propensity import (
+    category_rows,
+    evaluate_candidates,
     evaluate_category,
-    evaluate_propensity,
+    published_candidate,
     purchase_label,
 )
 
@@ -25,5 +31,11 @@ def model(dbt, session):
         .df()
     )
     seed = int(dbt.config.get("random_seed"))
-    metrics = evaluate_propensity(train, test, purchase_label, seed)
-    return metrics_frame(metrics + evaluate_category(categories))
+    evaluation = evaluate_candidates(
+        train, test, purchase_label, seed, "purchase_train", "purchase_test"
+    )
+    fitted = published_candidate(evaluation)[0] is not None
+    return pd.concat(
+        [evaluation, category_rows(evaluate_category(categories), fitted)],
+        ignore_index=True,
+    )

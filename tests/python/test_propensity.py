@@ -5,19 +5,36 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from crm_analytics.ml.propensity import (
+    CANDIDATES,
     FEATURES,
+    OneFeatureScore,
     category_affinity,
+    choose_candidate,
     churn_label,
+    evaluate_candidates,
     evaluate_category,
-    evaluate_propensity,
+    expected_calibration_error,
     fit_propensity,
+    not_fitted_reason,
+    published_candidate,
+    purchase_label,
     risk_band,
     score_churn,
     score_purchase,
     top_decile_lift,
+    warn_in_build,
 )
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One OpenMP / BLAS thread, as in the build (crm_analytics.ml.one_thread):
+    on shared cores more threads only wait for each other."""
+    with threadpool_limits(limits=1):
+        yield
 
 
 def snapshot(n: int, seed: int, horizon: int = 90) -> pd.DataFrame:
@@ -34,20 +51,164 @@ def snapshot(n: int, seed: int, horizon: int = 90) -> pd.DataFrame:
     return frame
 
 
-def metric(metrics, name):
-    return dict(metrics)[name]
+def figures(evaluation: pd.DataFrame) -> pd.DataFrame:
+    """candidate x metric_name of an evaluation."""
+    return evaluation.pivot_table(
+        index="candidate", columns="metric_name", values="metric_value"
+    )
+
+
+def published(evaluation: pd.DataFrame) -> pd.Series:
+    """The published candidate's metrics by name."""
+    rows = evaluation.loc[evaluation["is_published"]]
+    return rows.set_index("metric_name")["metric_value"]
 
 
 def test_out_of_time_evaluation_finds_the_planted_signal():
-    metrics = evaluate_propensity(snapshot(3000, 1), snapshot(3000, 2), churn_label, 42)
-    assert metric(metrics, "roc_auc") > 0.9
-    assert metric(metrics, "baseline_roc_auc") > 0.9
-    assert metric(metrics, "top_decile_lift") > 1.5
-    # calibrated: the mean probability matches the test label rate
-    assert metric(metrics, "mean_predicted") == pytest.approx(
-        metric(metrics, "test_label_rate"), abs=0.03
+    evaluation = evaluate_candidates(
+        snapshot(3000, 1), snapshot(3000, 2), churn_label, 42
     )
-    assert metric(metrics, "brier_score") < 0.15
+    wide = figures(evaluation)
+    assert set(wide.index) == set(CANDIDATES)
+    # the planted signal is recency: every candidate that sees it ranks well
+    for candidate in [
+        "gradient_boosting",
+        "logistic",
+        "heuristic_days_since_last_purchase",
+    ]:
+        assert wide.loc[candidate, "roc_auc"] > 0.9
+        assert wide.loc[candidate, "top_decile_lift"] > 1.5
+        assert wide.loc[candidate, "brier_score"] < 0.15
+    # purchase days are noise here
+    assert wide.loc["heuristic_count_purchase_days", "roc_auc"] < 0.6
+    # calibrated on the test window: the mean probability is its label rate
+    assert (wide["mean_predicted"] - wide["test_label_rate"]).abs().max() < 0.01
+    assert (wide["ece"] < 0.05).all()
+    best = published(evaluation)
+    assert best["fitted"] == 1
+    assert best["log_loss"] == wide["log_loss"].min()
+
+
+def linear_snapshot(n: int, seed: int) -> pd.DataFrame:
+    """A label whose log-odds are linear in three features: the logistic
+    regression is the true model, and with few rows the boosted model
+    cannot catch up."""
+    frame = snapshot(n, seed)
+    rng = np.random.default_rng(seed + 100)
+    for feature in ["count_purchase_days", "avg_order_value", "avg_lines_per_order"]:
+        frame[feature] = rng.normal(0, 1, n)
+    logit = (
+        1.2 * frame["count_purchase_days"]
+        - 1.0 * frame["avg_order_value"]
+        + 0.8 * frame["avg_lines_per_order"]
+    )
+    p_buy = 1 / (1 + np.exp(-logit))
+    frame["count_horizon_purchase_days"] = (rng.random(n) < p_buy).astype(int)
+    return frame
+
+
+def interaction_snapshot(n: int, seed: int) -> pd.DataFrame:
+    """A label that depends on two features together (buyers are those
+    whose order value and basket size are both high or both low): no single
+    feature and no linear model sees it; trees do."""
+    frame = snapshot(n, seed)
+    rng = np.random.default_rng(seed + 200)
+    frame["avg_order_value"] = rng.normal(0, 1, n)
+    frame["avg_lines_per_order"] = rng.normal(0, 1, n)
+    same_sign = frame["avg_order_value"] * frame["avg_lines_per_order"] > 0
+    p_buy = np.where(same_sign, 0.85, 0.15)
+    frame["count_horizon_purchase_days"] = (rng.random(n) < p_buy).astype(int)
+    return frame
+
+
+def test_the_logistic_baseline_wins_when_the_truth_is_linear():
+    evaluation = evaluate_candidates(
+        linear_snapshot(400, 1), linear_snapshot(3000, 2), purchase_label, 42
+    )
+    wide = figures(evaluation)
+    assert published(evaluation)["fitted"] == 1
+    assert evaluation.loc[evaluation["is_published"], "candidate"].unique() == [
+        "logistic"
+    ]
+    assert wide.loc["logistic", "log_loss"] < wide.loc["gradient_boosting", "log_loss"]
+    assert wide.loc["logistic", "roc_auc"] > wide.loc["gradient_boosting", "roc_auc"]
+
+
+def test_gradient_boosting_wins_on_an_interaction():
+    evaluation = evaluate_candidates(
+        interaction_snapshot(3000, 1),
+        interaction_snapshot(3000, 2),
+        purchase_label,
+        42,
+    )
+    wide = figures(evaluation)
+    assert evaluation.loc[evaluation["is_published"], "candidate"].unique() == [
+        "gradient_boosting"
+    ]
+    assert wide.loc["gradient_boosting", "roc_auc"] > 0.75
+    assert (wide.drop(index="gradient_boosting")["roc_auc"] < 0.6).all()
+    note = evaluation.set_index(["candidate", "metric_name"]).loc[
+        ("gradient_boosting", "fitted"), "note"
+    ]
+    assert note.startswith("published: lowest out-of-time log_loss of 4 candidates")
+
+
+@pytest.mark.parametrize("maker", [snapshot, linear_snapshot, interaction_snapshot])
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_published_candidate_is_never_worse_on_log_loss(maker, seed):
+    evaluation = evaluate_candidates(
+        maker(500, seed), maker(800, seed + 10), purchase_label, seed
+    )
+    wide = figures(evaluation)
+    winners = evaluation.loc[evaluation["is_published"], "candidate"].unique()
+    assert len(winners) == 1
+    assert (wide.loc[winners[0], "log_loss"] <= wide["log_loss"]).all()
+    # the note names the runner-up with its log loss
+    fitted = evaluation.loc[evaluation["metric_name"] == "fitted"]
+    assert len(fitted) == 1 and fitted["metric_value"].iloc[0] == 1
+    runner_up = wide["log_loss"].drop(index=winners[0]).idxmin()
+    assert f"next {runner_up} " in fitted["note"].iloc[0]
+
+
+def test_choose_candidate_by_hand():
+    figures_by_candidate = {
+        "gradient_boosting": {"log_loss": 0.60, "roc_auc": 0.80},
+        "logistic": {"log_loss": 0.55, "roc_auc": 0.75},
+        "heuristic_count_purchase_days": {"log_loss": 0.58, "roc_auc": 0.70},
+    }
+    # the primary metric decides, not ROC AUC
+    assert choose_candidate(figures_by_candidate) == "logistic"
+    figures_by_candidate["gradient_boosting"]["log_loss"] = 0.50
+    assert choose_candidate(figures_by_candidate) == "gradient_boosting"
+    # a tie goes to the simpler candidate
+    tie = {"gradient_boosting": {"log_loss": 0.5}, "logistic": {"log_loss": 0.5}}
+    assert choose_candidate(tie) == "logistic"
+
+
+def test_expected_calibration_error_by_hand():
+    p = np.array([0.05, 0.05, 0.15, 0.35, 0.35, 0.35, 0.95, 1.0])
+    y = np.array([0, 0, 1, 0, 1, 1, 1, 1])
+    # bins [0, .1): p 0.05 x2, rate 0 -> gap 0.05, weight 2/8
+    #      [.1, .2): p 0.15, rate 1 -> gap 0.85, weight 1/8
+    #      [.3, .4): p 0.35 x3, rate 2/3 -> gap 0.31667, weight 3/8
+    #      [.9, 1]: p 0.95 and 1.0 (1 falls in the last bin), rate 1 -> gap
+    #               0.025, weight 2/8
+    expected = (2 * 0.05 + 0.85 + 3 * (2 / 3 - 0.35) + 2 * 0.025) / 8
+    assert expected_calibration_error(y, p) == pytest.approx(expected)
+    assert expected == pytest.approx(0.24375)
+    # perfectly calibrated bins score 0
+    assert expected_calibration_error(np.array([0, 1]), np.array([0.5, 0.5])) == 0
+
+
+def test_the_heuristic_ranks_in_the_direction_the_training_rows_show():
+    train = snapshot(2000, 1)
+    recency = OneFeatureScore("days_since_last_purchase")
+    x = train[list(FEATURES)]
+    # churn rises with recency, purchases fall with it
+    assert recency.fit(x, churn_label(train)).sign_ == 1
+    assert recency.fit(x, purchase_label(train)).sign_ == -1
+    score = recency.decision_function(x)
+    np.testing.assert_array_equal(score, -train["days_since_last_purchase"])
 
 
 def test_churn_scores_band_and_explain_with_the_planted_feature():
@@ -85,8 +246,79 @@ def test_top_decile_lift_by_hand():
 def test_nothing_to_learn_gives_no_model_and_empty_outputs():
     one_class = snapshot(200, 1).assign(count_horizon_purchase_days=1)
     assert fit_propensity(one_class, churn_label, 1) is None
-    assert evaluate_propensity(one_class, snapshot(200, 2), churn_label, 1) == []
+    evaluation = evaluate_candidates(
+        one_class, snapshot(200, 2), churn_label, 1, "churn_train"
+    )
+    reason = (
+        "0 of 200 customers in churn_train churned; at least 10 of each outcome needed"
+    )
+    assert evaluation.to_dict("records") == [
+        {
+            "candidate": "none",
+            "metric_name": "fitted",
+            "metric_value": 0.0,
+            "is_published": True,
+            "note": reason,
+        }
+    ]
+    assert published_candidate(evaluation) == (None, reason)
     assert score_churn(one_class, snapshot(10, 2), 1).empty
+    assert score_churn(snapshot(200, 2), snapshot(10, 2), 1, candidate=None).empty
+
+
+def test_not_fitted_reasons_say_what_is_missing():
+    assert not_fitted_reason(snapshot(49, 1), churn_label, "churn_train") == (
+        "49 customers in churn_train; at least 50 needed"
+    )
+    assert not_fitted_reason(snapshot(0, 1), churn_label, "churn_train") == (
+        "0 customers in churn_train; at least 50 needed"
+    )
+    few_buyers = snapshot(100, 1).assign(count_horizon_purchase_days=0)
+    few_buyers.loc[:8, "count_horizon_purchase_days"] = 1
+    assert not_fitted_reason(few_buyers, purchase_label, "purchase_test") == (
+        "9 of 100 customers in purchase_test bought; at least 10 of each outcome needed"
+    )
+    few_buyers.loc[9, "count_horizon_purchase_days"] = 2
+    assert not_fitted_reason(few_buyers, purchase_label, "purchase_test") is None
+    # a test snapshot of one class cannot judge the candidates either
+    evaluation = evaluate_candidates(
+        snapshot(300, 1),
+        snapshot(300, 2).assign(count_horizon_purchase_days=0),
+        purchase_label,
+        1,
+        "purchase_train",
+        "purchase_test",
+    )
+    assert published_candidate(evaluation) == (
+        None,
+        "0 of 300 customers in purchase_test bought; "
+        "at least 10 of each outcome needed",
+    )
+
+
+def test_the_warning_outside_dbt_is_one_line_on_stderr(capsys):
+    warn_in_build("fct_customer_churn_scores is empty: 3 customers")
+    captured = capsys.readouterr()
+    assert (
+        captured.err == "[WARNING]: fct_customer_churn_scores is empty: 3 customers\n"
+    )
+
+
+@pytest.mark.parametrize("candidate", CANDIDATES)
+def test_every_candidate_scores_and_explains(candidate):
+    current = snapshot(300, 3).drop(columns="count_horizon_purchase_days")
+    scored = score_churn(snapshot(1500, 1), current, seed=4, candidate=candidate)
+    assert len(scored) == 300 and scored["p_churn"].between(0, 1).all()
+    # sigmoid calibration is never certain
+    assert scored["p_churn"].between(0, 1, inclusive="neither").all()
+    reasons = scored["churn_reasons"].str.split("; ").explode()
+    named = reasons[reasons != ""].str.split("=").str[0]
+    if candidate.startswith("heuristic_"):
+        # one feature alone: it is the only possible reason
+        assert set(named) <= {candidate.removeprefix("heuristic_")}
+    if candidate != "heuristic_count_purchase_days":
+        riskiest = scored.nlargest(20, "p_churn")["churn_reasons"]
+        assert riskiest.str.startswith("days_since_last_purchase=").all()
 
 
 def test_missing_feature_is_a_clear_error():
@@ -173,8 +405,9 @@ def test_row_order_does_not_change_the_model():
 def test_evaluation_does_not_depend_on_test_row_order():
     train, test = snapshot(1500, 1), snapshot(1500, 2)
     shuffled = test.sample(frac=1.0, random_state=2)
-    assert evaluate_propensity(train, test, churn_label, 3) == evaluate_propensity(
-        train, shuffled, churn_label, 3
+    pd.testing.assert_frame_equal(
+        evaluate_candidates(train, test, churn_label, 3),
+        evaluate_candidates(train, shuffled, churn_label, 3),
     )
 
 
@@ -215,7 +448,10 @@ def test_the_evaluation_reports_the_sample_and_the_snapshot(monkeypatch):
     import crm_analytics.ml.propensity as propensity
 
     monkeypatch.setattr(propensity, "MAX_TRAINING_ROWS", 800)
-    metrics = evaluate_propensity(snapshot(2000, 1), snapshot(1000, 2), churn_label, 3)
-    assert metric(metrics, "training_snapshot_rows") == 2000
-    assert metric(metrics, "training_rows") == 800
-    assert metric(metrics, "roc_auc") > 0.9
+    wide = figures(
+        evaluate_candidates(snapshot(2000, 1), snapshot(1000, 2), churn_label, 3)
+    )
+    assert (wide["training_snapshot_rows"] == 2000).all()
+    assert (wide["training_rows"] == 800).all()
+    assert (wide["test_rows"] == 1000).all()
+    assert wide.loc["gradient_boosting", "roc_auc"] > 0.9

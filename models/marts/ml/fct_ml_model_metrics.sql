@@ -94,22 +94,22 @@ all_metrics as (
 
     select
         'churn' as model_name,
-        'gradient_boosting' as candidate,
+        candidate,
         metric_name,
         metric_value,
-        true as is_published,
-        null as note
+        is_published,
+        note
     from churn_evaluation
 
     union all
 
     select
         'purchase_propensity' as model_name,
-        'gradient_boosting' as candidate,
+        candidate,
         metric_name,
         metric_value,
-        true as is_published,
-        null as note
+        is_published,
+        note
     from purchase_evaluation
 
     union all

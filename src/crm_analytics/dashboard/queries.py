@@ -587,9 +587,9 @@ def model_metrics(path: Path) -> pd.DataFrame:
     return query(
         path,
         """
-        select model_name, metric_name, metric_value, data_window_start,
-            data_window_end, evaluated_at
+        select model_name, candidate, metric_name, metric_value, is_published,
+            note, data_window_start, data_window_end, evaluated_at
         from marts.fct_ml_model_metrics
-        order by model_name, metric_name
+        order by model_name, candidate, metric_name
         """,
     )

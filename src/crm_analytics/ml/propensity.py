@@ -2,31 +2,53 @@
 
 The rows come from ``int_customer_feature_snapshots``: behaviour features of
 each customer at a cutoff date and ``count_horizon_purchase_days``, what
-they did in the horizon after it. A model learns on one snapshot and is
-judged on a later one whose horizon it never saw (an out-of-time split);
-for scoring, it is refitted on the latest labelled snapshot and applied to
-the ``current`` one.
+they did in the horizon after it. Two labelled snapshots per model, a
+training one and a later test one whose horizon ends at as_of_date.
 
-The model is scikit-learn's histogram gradient boosting, calibrated with
-isotonic regression on cross-validation folds so that its probabilities can
-be read as probabilities; a standardised logistic regression is the
-baseline it must beat. A customer's reasons are the features that raise
-their probability most: each feature in turn is set to the training median
-and the drop in the boosted model's probability is that feature's
-contribution.
+Champion against challengers. Each candidate ranks customers by a score:
+
+- ``gradient_boosting``: scikit-learn's histogram gradient boosting;
+- ``logistic``: a standardised logistic regression (missing values at the
+  training median);
+- ``heuristic_<feature>``: one feature alone, in the direction that the
+  training rows say raises the label (for churn: fewer purchase days, longer
+  since the last purchase).
+
+A score becomes a probability by calibration on the most recent labelled
+window (:data:`CALIBRATION`, a sigmoid). The out-of-time evaluation fits each
+candidate's score on the training snapshot and calibrates it on the test
+snapshot, cross-fitted over customer folds so that no customer's own label
+calibrates their probability; the candidate with the lowest log loss on the
+test snapshot (:data:`PRIMARY_METRIC`) is published. For scoring, the
+winner is refitted on the latest labelled snapshot (the test one), with the
+calibration cross-validated inside it, and applied to the ``current`` one.
+
+A customer's reasons are the features that raise their probability most:
+each feature in turn is set to the training median and the drop in the
+probability is that feature's contribution.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    log_loss,
+    roc_auc_score,
+)
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -56,24 +78,118 @@ FEATURES: tuple[str, ...] = (
 )
 """Model inputs; nulls (no ticket, no survey) are kept as missing."""
 
+HEURISTIC_FEATURES: tuple[str, ...] = (
+    "count_purchase_days",
+    "days_since_last_purchase",
+)
+"""The one-feature challengers: frequency and recency."""
+
+CANDIDATES: tuple[str, ...] = (
+    "gradient_boosting",
+    "logistic",
+    *(f"heuristic_{feature}" for feature in HEURISTIC_FEATURES),
+)
+"""Every candidate, from the most to the least complex; a tie on the
+primary metric goes to the later (simpler) one."""
+
+PRIMARY_METRIC = "log_loss"
+"""The published candidate has the lowest out-of-time log loss (mean of
+-log p of what happened). The scores are read as probabilities (risk bands,
+expected values in the next-best action), so the metric must judge the
+probabilities themselves, not only their order as ROC AUC and PR AUC do;
+log loss is a strictly proper scoring rule and, unlike the Brier score,
+punishes a confident wrong probability hard (docs/ml_models.md)."""
+
+CALIBRATION = "sigmoid"
+"""How a score becomes a probability: Platt's sigmoid, a logistic
+regression of the label on the score. It can shift the level to a new
+window's label rate without changing the order, and it never says 0 or 1.
+Isotonic regression (used before) gave a worse out-of-time log loss for
+every candidate on the demo and on Online Retail, lowered ROC AUC by its
+ties and published p_churn = 0 for some customers (docs/ml_models.md)."""
+
+CALIBRATION_FOLDS = 5
+"""Customer folds of the cross-fitted calibration in the evaluation."""
+
+ECE_BINS = 10
+"""Equal-width probability bins of the expected calibration error."""
+
 MIN_TRAINING_ROWS = 50
+MIN_CLASS_ROWS = 10
+"""Fewer rows, or fewer customers of either outcome, and the model is not
+fitted: the calibration folds need both outcomes in each."""
+
 MAX_TRAINING_ROWS = 200_000
 """A larger snapshot is fitted on a random sample of this many rows: the
-four boosted fits (one, and three for the calibration folds) grow linearly
-with the rows, and the accuracy hardly does. At 1M generated customers the
-churn model's out-of-time ROC AUC was 0.7820 on 50k rows, 0.7826 on 200k
-and 0.7832 on all 468,154, in 16 s, 33 s and 54 s
+boosted fits grow linearly with the rows, and the accuracy hardly does. At
+1M generated customers the churn model's out-of-time ROC AUC was 0.7820 on
+50k rows, 0.7826 on 200k and 0.7832 on all 468,154, in 16 s, 33 s and 54 s
 (``bench/training_sample.py``; docs/performance.md)."""
+
 REASON_COUNT = 3
+
+_BOOSTING = {
+    "max_iter": 200,
+    "learning_rate": 0.05,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+}
+
+
+class OneFeatureScore(ClassifierMixin, BaseEstimator):
+    """A one-feature ranking: the feature's value, signed so that a larger
+    score means the label is likelier (the sign that gives the training rows
+    a ROC AUC of at least 0.5), a missing value at the training median. Its
+    scores are not probabilities: they are calibrated like every other
+    candidate's."""
+
+    def __init__(self, feature: str = "count_purchase_days"):
+        self.feature = feature
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray) -> OneFeatureScore:
+        values = x[self.feature].astype(float)
+        self.classes_ = np.unique(y)
+        median = values.median()
+        self.median_ = 0.0 if np.isnan(median) else float(median)
+        auc = roc_auc_score(y, values.fillna(self.median_))
+        self.sign_ = 1.0 if auc >= 0.5 else -1.0
+        return self
+
+    def decision_function(self, x: pd.DataFrame) -> np.ndarray:
+        values = x[self.feature].astype(float).fillna(self.median_)
+        return self.sign_ * values.to_numpy()
+
+    def predict(self, x: pd.DataFrame) -> np.ndarray:
+        median_score = self.sign_ * self.median_
+        return self.classes_[(self.decision_function(x) > median_score).astype(int)]
+
+
+def ranker(candidate: str, seed: int) -> BaseEstimator:
+    """The unfitted score model of a candidate."""
+    if candidate == "gradient_boosting":
+        return HistGradientBoostingClassifier(**_BOOSTING, random_state=seed)
+    if candidate == "logistic":
+        return make_pipeline(
+            SimpleImputer(strategy="median", keep_empty_features=True),
+            StandardScaler(),
+            LogisticRegression(max_iter=1000),
+        )
+    if candidate.startswith("heuristic_"):
+        feature = candidate.removeprefix("heuristic_")
+        if feature not in FEATURES:
+            raise ValueError(f"unknown heuristic feature: {feature}")
+        return OneFeatureScore(feature)
+    raise ValueError(f"unknown candidate: {candidate}")
 
 
 @dataclass(frozen=True)
 class PropensityModel:
-    """A fitted calibrated classifier, its baseline and what it learned on."""
+    """A fitted calibrated candidate and what it learned on."""
 
-    boosted: HistGradientBoostingClassifier
+    candidate: str
     calibrated: CalibratedClassifierCV
-    baseline: object
+    reason_model: object
     medians: pd.Series
     base_rate: float
     n_rows: int
@@ -91,6 +207,9 @@ def purchase_label(snapshot: pd.DataFrame) -> np.ndarray:
     return (snapshot["count_horizon_purchase_days"] > 0).to_numpy(int)
 
 
+_OUTCOMES = {churn_label: "churned", purchase_label: "bought"}
+
+
 def _matrix(
     snapshot: pd.DataFrame, features: tuple[str, ...] = FEATURES
 ) -> pd.DataFrame:
@@ -100,71 +219,96 @@ def _matrix(
     return snapshot[list(features)].astype(float)
 
 
+def _sorted(snapshot: pd.DataFrame) -> pd.DataFrame:
+    if "customer_id" in snapshot.columns:
+        return snapshot.sort_values("customer_id", kind="stable")
+    return snapshot
+
+
+def not_fitted_reason(
+    snapshot: pd.DataFrame,
+    label: Callable[[pd.DataFrame], np.ndarray],
+    name: str = "training",
+) -> str | None:
+    """Why no model can learn on (or be judged on) ``snapshot``, in plain
+    words, or None when it can: at least :data:`MIN_TRAINING_ROWS` rows and
+    :data:`MIN_CLASS_ROWS` customers of each outcome."""
+    y = label(snapshot) if len(snapshot) else np.zeros(0, int)
+    n, positives = len(y), int(y.sum())
+    outcome = _OUTCOMES.get(label, "had the label")
+    if n < MIN_TRAINING_ROWS:
+        return f"{n} customers in {name}; at least {MIN_TRAINING_ROWS} needed"
+    if min(positives, n - positives) < MIN_CLASS_ROWS:
+        return (
+            f"{positives} of {n} customers in {name} {outcome}; "
+            f"at least {MIN_CLASS_ROWS} of each outcome needed"
+        )
+    return None
+
+
 def fit_propensity(
     snapshot: pd.DataFrame,
     label: Callable[[pd.DataFrame], np.ndarray],
     seed: int,
     max_rows: int | None = None,
+    candidate: str = "gradient_boosting",
 ) -> PropensityModel | None:
-    """Fit the boosted model, its calibration and the logistic baseline.
+    """Fit a candidate on ``snapshot`` for scoring: its score model
+    calibrated on three cross-validation folds of the same (latest
+    labelled) snapshot, and the score model fitted on all rows for the
+    reasons.
 
-    Returns None when the snapshot is too small (fewer than 50 rows) or
-    holds one class only: there is nothing to learn. Rows are sorted by
-    customer_id first, so the cross-validation folds, and with them the
-    model, do not depend on the order the warehouse returned them in. A
-    snapshot of more than ``max_rows`` rows (default
-    :data:`MAX_TRAINING_ROWS`) is fitted on a random sample of ``max_rows``
-    of them, drawn with ``seed`` after the sort.
+    Returns None when :func:`not_fitted_reason` gives a reason. Rows are
+    sorted by customer_id first, so the folds, and with them the model, do
+    not depend on the order the warehouse returned them in. A snapshot of
+    more than ``max_rows`` rows (default :data:`MAX_TRAINING_ROWS`) is
+    fitted on a random sample of ``max_rows`` of them, drawn with ``seed``
+    after the sort.
     """
+    prepared = _prepare(snapshot, label, seed, max_rows)
+    if prepared is None:
+        return None
+    x, y, n_available = prepared
+    calibrated = CalibratedClassifierCV(
+        ranker(candidate, seed), method=CALIBRATION, cv=3
+    ).fit(x, y)
+    reason_model = ranker(candidate, seed).fit(x, y)
+    if not hasattr(reason_model, "predict_proba"):
+        # a heuristic's score is no probability: explain the calibrated one
+        reason_model = calibrated
+    return PropensityModel(
+        candidate,
+        calibrated,
+        reason_model,
+        x.median().fillna(0.0),
+        float(y.mean()),
+        len(y),
+        tuple(x.columns),
+        n_available,
+    )
+
+
+def _prepare(
+    snapshot: pd.DataFrame,
+    label: Callable[[pd.DataFrame], np.ndarray],
+    seed: int,
+    max_rows: int | None,
+) -> tuple[pd.DataFrame, np.ndarray, int] | None:
+    """The sorted, capped feature matrix and labels of a training snapshot,
+    without the features no customer has; None when it cannot be fitted."""
     max_rows = MAX_TRAINING_ROWS if max_rows is None else max_rows
-    if "customer_id" in snapshot.columns:
-        snapshot = snapshot.sort_values("customer_id", kind="stable")
+    snapshot = _sorted(snapshot)
     n_available = len(snapshot)
     if n_available > max_rows:
         keep = np.random.default_rng(seed).choice(n_available, max_rows, replace=False)
         snapshot = snapshot.iloc[np.sort(keep)]
     x = _matrix(snapshot)
-    y = label(snapshot)
-    if len(y) < MIN_TRAINING_ROWS or y.min() == y.max():
+    if not_fitted_reason(snapshot, label) is not None:
         return None
     # a feature no customer has (no tickets or surveys in the input, say)
     # carries nothing and cannot be binned
     features = tuple(f for f in FEATURES if x[f].notna().any())
-    x = x[list(features)]
-    boosted = HistGradientBoostingClassifier(
-        max_iter=200,
-        learning_rate=0.05,
-        max_leaf_nodes=15,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
-        random_state=seed,
-    ).fit(x, y)
-    calibrated = CalibratedClassifierCV(
-        HistGradientBoostingClassifier(
-            max_iter=200,
-            learning_rate=0.05,
-            max_leaf_nodes=15,
-            min_samples_leaf=40,
-            l2_regularization=1.0,
-            random_state=seed,
-        ),
-        method="isotonic" if len(y) >= 1000 else "sigmoid",
-        cv=3,
-    ).fit(x, y)
-    medians = x.median().fillna(0.0)
-    baseline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
-        x.fillna(medians), y
-    )
-    return PropensityModel(
-        boosted,
-        calibrated,
-        baseline,
-        medians,
-        float(y.mean()),
-        len(y),
-        features,
-        n_available,
-    )
+    return x[list(features)], label(snapshot), n_available
 
 
 def predict(model: PropensityModel, snapshot: pd.DataFrame) -> np.ndarray:
@@ -178,41 +322,185 @@ def top_decile_lift(y: np.ndarray, p: np.ndarray) -> float:
     return float(y[top].mean() / y.mean()) if y.mean() > 0 else float("nan")
 
 
-def evaluate_propensity(
+def expected_calibration_error(
+    y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS
+) -> float:
+    """ECE: the probabilities cut into ``bins`` equal-width bins of [0, 1]
+    (the last one closed, so p = 1 falls in it); per bin the absolute gap
+    between the mean probability and the label rate, weighted by the bin's
+    share of rows. 0 is perfect calibration; an empty bin adds nothing."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    index = np.minimum((p * bins).astype(int), bins - 1)
+    counts = np.bincount(index, minlength=bins)
+    gaps = np.abs(
+        np.bincount(index, weights=p, minlength=bins)
+        - np.bincount(index, weights=y, minlength=bins)
+    )
+    return float(gaps.sum() / counts.sum())
+
+
+def cross_fitted_probabilities(
+    score_model: BaseEstimator,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    seed: int,
+    folds: int = CALIBRATION_FOLDS,
+) -> np.ndarray:
+    """Calibrate a fitted score model on ``(x, y)`` without letting a row's
+    label calibrate its own probability: per stratified fold, the
+    calibration is fitted on the other folds and applied to this one."""
+    p = np.empty(len(y))
+    splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y)
+    for calibration_rows, held_out in splits:
+        calibrated = CalibratedClassifierCV(
+            FrozenEstimator(score_model), method=CALIBRATION
+        ).fit(x.iloc[calibration_rows], y[calibration_rows])
+        p[held_out] = calibrated.predict_proba(x.iloc[held_out])[:, 1]
+    return p
+
+
+def candidate_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """The figures every candidate is judged by on the test snapshot."""
+    return {
+        "roc_auc": float(roc_auc_score(y, p)),
+        "pr_auc": float(average_precision_score(y, p)),
+        "log_loss": float(log_loss(y, p, labels=[0, 1])),
+        "brier_score": float(brier_score_loss(y, p)),
+        "ece": expected_calibration_error(y, p),
+        "top_decile_lift": top_decile_lift(y, p),
+        "mean_predicted": float(p.mean()),
+    }
+
+
+def choose_candidate(figures: dict[str, dict[str, float]]) -> str:
+    """The candidate with the lowest :data:`PRIMARY_METRIC`; a tie goes to
+    the simpler one (later in :data:`CANDIDATES`, unknown names last)."""
+    order = {name: i for i, name in enumerate(CANDIDATES)}
+    return min(
+        figures,
+        key=lambda name: (figures[name][PRIMARY_METRIC], -order.get(name, -1)),
+    )
+
+
+EVALUATION_COLUMNS: dict[str, str] = {
+    "candidate": "str",
+    "metric_name": "str",
+    "metric_value": "float64",
+    "is_published": "bool",
+    "note": "str",
+}
+
+
+def _evaluation_frame(
+    rows: list[tuple[str, str, float, bool, str | None]],
+) -> pd.DataFrame:
+    """Evaluation rows as the frame the int_* evaluation models store (a
+    missing note is null)."""
+    frame = pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS))
+    return frame.astype(EVALUATION_COLUMNS)
+
+
+def evaluate_candidates(
     train: pd.DataFrame,
     test: pd.DataFrame,
     label: Callable[[pd.DataFrame], np.ndarray],
     seed: int,
-) -> list[tuple[str, float]]:
-    """Fit on ``train``, judge on ``test``: ROC AUC, PR AUC, Brier score and
-    top-decile lift of the calibrated model and of the logistic baseline,
-    with row counts and label rates. Empty when no model could be fitted or
-    the test snapshot holds one class only."""
-    model = fit_propensity(train, label, seed)
-    if "customer_id" in test.columns:
-        # ties in calibrated scores are ranked by customer, not arrival
-        test = test.sort_values("customer_id", kind="stable")
-    y = label(test)
-    if model is None or len(y) == 0 or y.min() == y.max():
-        return []
-    p = predict(model, test)
-    x_test = _matrix(test, model.features).fillna(model.medians)
-    p_base = model.baseline.predict_proba(x_test)[:, 1]
-    return [
-        ("training_rows", float(model.n_rows)),
-        ("training_snapshot_rows", float(model.n_available)),
-        ("training_label_rate", model.base_rate),
-        ("test_rows", float(len(y))),
-        ("test_label_rate", float(y.mean())),
-        ("roc_auc", float(roc_auc_score(y, p))),
-        ("pr_auc", float(average_precision_score(y, p))),
-        ("brier_score", float(brier_score_loss(y, p))),
-        ("top_decile_lift", top_decile_lift(y, p)),
-        ("mean_predicted", float(p.mean())),
-        ("baseline_roc_auc", float(roc_auc_score(y, p_base))),
-        ("baseline_pr_auc", float(average_precision_score(y, p_base))),
-        ("baseline_brier_score", float(brier_score_loss(y, p_base))),
+    train_name: str = "training",
+    test_name: str = "test",
+    candidates: tuple[str, ...] = CANDIDATES,
+) -> pd.DataFrame:
+    """Every candidate judged out of time, and the winner.
+
+    Each candidate's score model is fitted on ``train`` and calibrated on
+    ``test`` (cross-fitted, :func:`cross_fitted_probabilities`); the figures
+    of :func:`candidate_metrics` and the snapshots' sizes and label rates
+    are rows of (candidate, metric_name, metric_value, is_published, note).
+    The candidate with the lowest :data:`PRIMARY_METRIC` is published: its
+    rows are ``is_published``, and its ``fitted`` row (1) and primary-metric
+    row carry a note saying so. When either snapshot cannot be learned from
+    or judged on, the one row is candidate ``none``, ``fitted`` = 0, with
+    the reason as note.
+    """
+    reason = not_fitted_reason(train, label, train_name) or not_fitted_reason(
+        test, label, test_name
+    )
+    prepared = None if reason else _prepare(train, label, seed, None)
+    if prepared is None:
+        return _evaluation_frame([("none", "fitted", 0.0, True, reason)])
+    x_train, y_train, n_available = prepared
+    # ties in calibrated scores are ranked by customer, not arrival
+    test = _sorted(test)
+    x_test, y_test = _matrix(test, tuple(x_train.columns)), label(test)
+    shared = {
+        "training_rows": float(len(y_train)),
+        "training_snapshot_rows": float(n_available),
+        "training_label_rate": float(y_train.mean()),
+        "test_rows": float(len(y_test)),
+        "test_label_rate": float(y_test.mean()),
+    }
+    figures = {}
+    for candidate in candidates:
+        score_model = ranker(candidate, seed).fit(x_train, y_train)
+        p = cross_fitted_probabilities(score_model, x_test, y_test, seed)
+        figures[candidate] = candidate_metrics(y_test, p)
+    winner = choose_candidate(figures)
+    ranked = sorted(figures, key=lambda name: figures[name][PRIMARY_METRIC])
+    runner_up = next((name for name in ranked if name != winner), None)
+    note = (
+        f"published: lowest out-of-time {PRIMARY_METRIC} of {len(figures)} "
+        f"candidates ({figures[winner][PRIMARY_METRIC]:.4f}"
+        + (
+            f"; next {runner_up} {figures[runner_up][PRIMARY_METRIC]:.4f})"
+            if runner_up
+            else ")"
+        )
+    )
+    rows: list[tuple[str, str, float, bool, str | None]] = []
+    for candidate in candidates:
+        published = candidate == winner
+        if published:
+            rows.append((candidate, "fitted", 1.0, True, note))
+        for metric_name, value in {**shared, **figures[candidate]}.items():
+            rows.append(
+                (
+                    candidate,
+                    metric_name,
+                    value,
+                    published,
+                    note if published and metric_name == PRIMARY_METRIC else None,
+                )
+            )
+    return _evaluation_frame(rows)
+
+
+def published_candidate(evaluation: pd.DataFrame) -> tuple[str | None, str | None]:
+    """The candidate an evaluation published and None, or None and the
+    reason it could not fit."""
+    fitted = evaluation.loc[
+        (evaluation["metric_name"] == "fitted") & evaluation["is_published"]
     ]
+    if len(fitted) != 1:
+        raise ValueError("an evaluation has exactly one published 'fitted' row")
+    row = fitted.iloc[0]
+    if row["metric_value"] == 1:
+        return str(row["candidate"]), None
+    return None, str(row["note"])
+
+
+def warn_in_build(message: str) -> None:
+    """One warning line in the dbt build's output (and logs/dbt.log).
+
+    dbt-duckdb runs Python models inside dbt's process, so dbt's own event
+    logger prints it, as ``[WARNING]: message``, at warning level; outside
+    dbt (no dbt command loaded) the line goes to stderr."""
+    if "dbt.cli.main" in sys.modules:
+        from dbt.events.types import JinjaLogWarning
+        from dbt_common.events.functions import fire_event
+        from dbt_common.ui import warning_tag
+
+        fire_event(JinjaLogWarning(msg=warning_tag(message)))
+    else:
+        print(f"[WARNING]: {message}", file=sys.stderr, flush=True)
 
 
 def explain(
@@ -223,7 +511,8 @@ def explain(
     x = _matrix(snapshot, model.features)
     if x.empty:
         return []
-    base = model.boosted.predict_proba(x)[:, 1]
+    probability = model.reason_model.predict_proba
+    base = probability(x)[:, 1]
     contributions = np.zeros((len(x), len(model.features)))
     for j, feature in enumerate(model.features):
         # a row whose value is already the median would be predicted
@@ -234,9 +523,7 @@ def explain(
             continue
         neutral = x.loc[changed].copy()
         neutral[feature] = model.medians[feature]
-        contributions[changed, j] = (
-            base[changed] - model.boosted.predict_proba(neutral)[:, 1]
-        )
+        contributions[changed, j] = base[changed] - probability(neutral)[:, 1]
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :top]
     values = x.to_numpy()
     reasons = []
@@ -291,12 +578,22 @@ def _horizon(snapshot: pd.DataFrame) -> int:
     return int(horizons[0])
 
 
-def score_churn(train: pd.DataFrame, current: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Fit on the labelled ``train`` snapshot and score ``current``: the
-    calibrated probability of no purchase in the horizon, its risk band and
-    the reasons. Both frames should hold active customers only. Empty when
-    no model can be fitted."""
-    model = fit_propensity(train, churn_label, seed)
+def score_churn(
+    train: pd.DataFrame,
+    current: pd.DataFrame,
+    seed: int,
+    candidate: str | None = "gradient_boosting",
+) -> pd.DataFrame:
+    """Fit ``candidate`` on the labelled ``train`` snapshot and score
+    ``current``: the calibrated probability of no purchase in the horizon,
+    its risk band and the reasons. Both frames should hold active customers
+    only. Empty when ``candidate`` is None (the evaluation fitted nothing)
+    or no model can be fitted."""
+    model = (
+        None
+        if candidate is None
+        else fit_propensity(train, churn_label, seed, candidate=candidate)
+    )
     if model is None or current.empty:
         return pd.DataFrame(columns=list(CHURN_COLUMNS)).astype(CHURN_COLUMNS)
     p = predict(model, current)
@@ -372,16 +669,30 @@ def evaluate_category(categories_test: pd.DataFrame) -> list[tuple[str, float]]:
     ]
 
 
+def category_rows(metrics: list[tuple[str, float]], published: bool) -> pd.DataFrame:
+    """The category evaluation as evaluation rows of the candidate
+    ``category_affinity`` (published with the purchase scores)."""
+    return _evaluation_frame(
+        [("category_affinity", name, value, published, None) for name, value in metrics]
+    )
+
+
 def score_purchase(
     train: pd.DataFrame,
     current: pd.DataFrame,
     current_categories: pd.DataFrame,
     seed: int,
+    candidate: str | None = "gradient_boosting",
 ) -> pd.DataFrame:
-    """Fit on the labelled ``train`` snapshot and score ``current``: the
-    calibrated probability of a purchase in the horizon and the most likely
-    category. Empty when no model can be fitted."""
-    model = fit_propensity(train, purchase_label, seed)
+    """Fit ``candidate`` on the labelled ``train`` snapshot and score
+    ``current``: the calibrated probability of a purchase in the horizon and
+    the most likely category. Empty when ``candidate`` is None or no model
+    can be fitted."""
+    model = (
+        None
+        if candidate is None
+        else fit_propensity(train, purchase_label, seed, candidate=candidate)
+    )
     if model is None or current.empty:
         return pd.DataFrame(columns=list(PURCHASE_COLUMNS)).astype(PURCHASE_COLUMNS)
     scored = pd.DataFrame(
