@@ -104,8 +104,7 @@ def compare(ref: dict) -> dict:
         model: {
             "ours": {k: getattr(ours[model], k) for k in keys},
             "max_rel_param_diff": max(
-                abs(getattr(ours[model], k) / ref[model]["params"][k] - 1)
-                for k in keys
+                abs(getattr(ours[model], k) / ref[model]["params"][k] - 1) for k in keys
             ),
         }
         for model, keys in names.items()
