@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -441,3 +442,31 @@ def test_recency_risk_by_hand():
     # weeks: the same customers in weeks give the same days
     weekly = recency_risk([3, 1, 0], [30 / 7, 40 / 7, 0.0], [40 / 7, 20, 50 / 7], 7)
     np.testing.assert_allclose(weekly[2], ratio)
+
+
+def test_the_dashboard_reads_the_clv_status(tmp_path):
+    """clv_model_status on a serving file whose published candidate has a
+    degenerate P(alive): the page then shows the recency risk."""
+    from crm_analytics.dashboard import queries
+
+    serving = tmp_path / "serving.duckdb"
+    note = "P(alive) is nearly constant (std 0.004, 97% above 0.99)"
+    with duckdb.connect(str(serving)) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.fct_ml_model_metrics as select * from (values "
+            "('clv_purchases', 'bgnbd', 'fitted', 1.0, false, null), "
+            "('clv_purchases', 'bgnbd', 'p_alive_degenerate', 0.0, false, null), "
+            "('clv_purchases', 'mbgnbd', 'fitted', 1.0, true, 'published: ...'), "
+            "('clv_purchases', 'mbgnbd', 'p_alive_degenerate', 1.0, true, "
+            f"'{note}')) as t(model_name, candidate, metric_name, metric_value, "
+            "is_published, note)"
+        )
+    status = queries.clv_model_status(serving)
+    assert status == {
+        "candidate": "mbgnbd",
+        "fitted": True,
+        "fitted_note": "published: ...",
+        "p_alive_degenerate": True,
+        "p_alive_note": note,
+    }
