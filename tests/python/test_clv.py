@@ -470,3 +470,31 @@ def test_the_dashboard_reads_the_clv_status(tmp_path):
         "p_alive_degenerate": True,
         "p_alive_note": note,
     }
+
+
+@pytest.mark.parametrize(
+    "errors, winner, tied",
+    [
+        ({"bgnbd": 1.0005, "mbgnbd": 1.0, "pareto_nbd": 1.2}, "bgnbd", True),
+        ({"bgnbd": 1.01, "mbgnbd": 1.0, "pareto_nbd": 1.0009}, "mbgnbd", True),
+        ({"bgnbd": 1.01, "mbgnbd": 1.02, "pareto_nbd": 1.0}, "pareto_nbd", False),
+    ],
+)
+def test_holdout_errors_within_a_tenth_of_a_percent_are_a_tie(
+    summary, cdnow_holdout, monkeypatch, errors, winner, tied
+):
+    from crm_analytics.ml import clv
+
+    monkeypatch.setattr(
+        clv,
+        "evaluate_holdout",
+        lambda holdout, candidate: [("holdout_mean_absolute_error", errors[candidate])],
+    )
+    rfm = cdnow_holdout.assign(monetary_value=1.0 + cdnow_holdout["frequency"])
+    parameters = clv.fit_clv_parameters(rfm, cdnow_holdout)
+    published = parameters[
+        parameters["is_published"] & (parameters["model_name"] == "clv_purchases")
+    ]
+    assert set(published["candidate"]) == {winner}
+    note = published.loc[published["metric_name"] == "fitted", "note"].iloc[0]
+    assert ("count as tied" in note) == tied
