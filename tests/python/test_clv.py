@@ -498,3 +498,19 @@ def test_holdout_errors_within_a_tenth_of_a_percent_are_a_tie(
     assert set(published["candidate"]) == {winner}
     note = published.loc[published["metric_name"] == "fitted", "note"].iloc[0]
     assert ("count as tied" in note) == tied
+
+
+def test_fast_hypergeometric_near_one_agrees_with_scipy():
+    """_hyp2f1_a1's connection formula against scipy's hyp2f1 on the
+    parameters the Pareto/NBD likelihood passes it, near z = 1 and away."""
+    from scipy.special import hyp2f1
+
+    from crm_analytics.ml.clv import _hyp2f1_a1
+
+    rng = np.random.default_rng(0)
+    n = 20000
+    r, s = rng.uniform(0.05, 5, n), rng.uniform(1e-5, 5, n)
+    x = rng.integers(0, 60, n).astype(float)
+    z = 1 - 10 ** rng.uniform(-7, 0, n)
+    for b, c in ((s + 1, r + s + x + 1), (r + x, r + s + x + 1)):
+        np.testing.assert_allclose(_hyp2f1_a1(b, c, z), hyp2f1(1.0, b, c, z), rtol=1e-8)
