@@ -475,8 +475,9 @@ def test_the_dashboard_reads_the_clv_status(tmp_path):
 @pytest.mark.parametrize(
     "errors, winner, tied",
     [
-        ({"bgnbd": 1.0005, "mbgnbd": 1.0, "pareto_nbd": 1.2}, "bgnbd", True),
-        ({"bgnbd": 1.01, "mbgnbd": 1.0, "pareto_nbd": 1.0009}, "mbgnbd", True),
+        ({"bgnbd": 1.0, "mbgnbd": 1.0005, "pareto_nbd": 1.2}, "mbgnbd", True),
+        ({"bgnbd": 1.0, "mbgnbd": 1.2, "pareto_nbd": 1.0009}, "pareto_nbd", True),
+        ({"bgnbd": 1.0, "mbgnbd": 1.0011, "pareto_nbd": 1.2}, "bgnbd", False),
         ({"bgnbd": 1.01, "mbgnbd": 1.02, "pareto_nbd": 1.0}, "pareto_nbd", False),
     ],
 )
