@@ -515,3 +515,90 @@ def test_fast_hypergeometric_near_one_agrees_with_scipy():
     z = 1 - 10 ** rng.uniform(-7, 0, n)
     for b, c in ((s + 1, r + s + x + 1), (r + x, r + s + x + 1)):
         np.testing.assert_allclose(_hyp2f1_a1(b, c, z), hyp2f1(1.0, b, c, z), rtol=1e-8)
+
+
+def _clv_serving_file(path, degenerate: bool, fitted: bool = True) -> None:
+    why = "published: ..." if fitted else "3 repeat buyers; at least 10 needed"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.fct_ml_model_metrics as select * from (values "
+            f"('clv_purchases', 'mbgnbd', 'fitted', {float(fitted)}, true, "
+            f"'{why}'),"
+            f" ('clv_purchases', 'mbgnbd', 'p_alive_degenerate', {float(degenerate)}, "
+            "true, 'P(alive) is nearly constant')) as t(model_name, candidate, "
+            "metric_name, metric_value, is_published, note)"
+        )
+        connection.execute(
+            "create table marts.dim_customers as select * from (values "
+            "('a', 'Champions', 'frequent', 'GB', 100.0, date '2024-01-01'), "
+            "('b', 'Lost', 'budget', 'GB', 50.0, date '2023-01-01')) as t("
+            "customer_id, rfm_segment, segment_name, country_code, "
+            "lifetime_net_revenue, last_purchase_date)"
+        )
+        connection.execute(
+            "create table marts.fct_customer_clv_predictions as select * from "
+            "(values ('a', 0.9999, 0.4, 'low', 3.0, 120.0), "
+            "('b', 0.9998, 5.0, 'high', 0.5, 20.0)) as t(customer_id, p_alive, "
+            "recency_risk_ratio, recency_risk_band, expected_purchases_365d, "
+            "predicted_clv)"
+        )
+
+
+@pytest.mark.parametrize("degenerate", [False, True])
+def test_the_clv_page_shows_recency_risk_when_p_alive_is_degenerate(
+    tmp_path, monkeypatch, degenerate
+):
+    from streamlit.testing.v1 import AppTest
+
+    serving = tmp_path / "serving.duckdb"
+    _clv_serving_file(serving, degenerate)
+    monkeypatch.setenv("CRM_TEST_SERVING", str(serving))
+
+    def page():
+        import os
+        from datetime import date
+        from pathlib import Path
+
+        from crm_analytics.dashboard import views
+        from crm_analytics.dashboard.data import Filters
+
+        path = Path(os.environ["CRM_TEST_SERVING"])
+        views.clv(path, Filters(start=date(2023, 1, 1), end=date(2024, 12, 31)))
+
+    app = AppTest.from_function(page, default_timeout=60).run()
+    assert not app.exception
+    columns = list(app.dataframe[0].value.columns)
+    assert "recency_risk_ratio" in columns
+    assert ("p_alive" in columns) is not degenerate
+    warnings = [w.value for w in app.warning]
+    assert len(warnings) == int(degenerate)
+    if degenerate:
+        assert warnings[0].startswith("P(alive) is nearly constant. Below: recency")
+    assert "MBG/NBD" in app.caption[0].value
+
+
+def test_the_clv_page_says_why_it_is_empty(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    serving = tmp_path / "serving.duckdb"
+    _clv_serving_file(serving, degenerate=False, fitted=False)
+    monkeypatch.setenv("CRM_TEST_SERVING", str(serving))
+
+    def page():
+        import os
+        from datetime import date
+        from pathlib import Path
+
+        from crm_analytics.dashboard import views
+        from crm_analytics.dashboard.data import Filters
+
+        path = Path(os.environ["CRM_TEST_SERVING"])
+        views.clv(path, Filters(start=date(2023, 1, 1), end=date(2024, 12, 31)))
+
+    app = AppTest.from_function(page, default_timeout=60).run()
+    assert not app.exception
+    assert [i.value for i in app.info] == [
+        "The CLV models were not fitted: 3 repeat buyers; at least 10 needed."
+    ]
+    assert len(app.dataframe) == 0

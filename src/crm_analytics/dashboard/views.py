@@ -278,8 +278,9 @@ def clv(path: Path, filters: Filters) -> None:
     degenerate = status["p_alive_degenerate"]
     if degenerate:
         st.warning(
-            f"{status['p_alive_note']}. Recency risk (days since the last "
-            "purchase over the customer's usual gap) is shown instead."
+            f"{status['p_alive_note']}. Below: recency risk, days since the "
+            "last purchase over the customer's usual gap (low below 1, high "
+            "from 3)."
         )
     _subset_note(filters)
     distribution = load("clv_distribution", path, filters)
