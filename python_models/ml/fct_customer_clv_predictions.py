@@ -1,5 +1,6 @@
 """Probabilistic CLV: one row per buyer of dim_customer_rfm, scored with the
-fitted parameters of int_clv_parameters. Logic: crm_analytics.ml.clv."""
+published purchase model and Gamma-Gamma of int_clv_parameters; empty when
+they were not fitted. Logic: crm_analytics.ml.clv."""
 
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.clv import score_clv

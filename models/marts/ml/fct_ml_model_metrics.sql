@@ -72,11 +72,11 @@ all_metrics as (
 
     select
         model_name,
-        model_name as candidate,
+        candidate,
         metric_name,
         value as metric_value,
-        true as is_published,
-        null as note
+        is_published,
+        note
     from clv_parameters
 
     union all

@@ -23,7 +23,7 @@ PAGE_TABLES: dict[str, tuple[str, ...]] = {
     "overview": ("fct_kpi_monthly", "fct_orders", "dim_customers"),
     "segments": ("dim_customers", "fct_segment_profiles"),
     "churn": ("dim_customers", "fct_customer_churn_scores"),
-    "clv": ("dim_customers", "fct_customer_clv_predictions"),
+    "clv": ("dim_customers", "fct_customer_clv_predictions", "fct_ml_model_metrics"),
     "satisfaction": (
         "dim_customers",
         "fct_nps_monthly",
@@ -350,13 +350,65 @@ def clv_by_segment(path: Path, filters: Filters) -> pd.DataFrame:
             customers.rfm_segment,
             sum(clv.predicted_clv) as sum_predicted_clv,
             sum(customers.lifetime_net_revenue) as sum_lifetime_net_revenue,
-            avg(clv.p_alive) as avg_p_alive
+            avg(clv.p_alive) as avg_p_alive,
+            avg(clv.recency_risk_ratio) as avg_recency_risk_ratio
         from marts.fct_customer_clv_predictions as clv
         inner join marts.dim_customers as customers
             on clv.customer_id = customers.customer_id
         where {predicate}
         group by 1
         order by sum_predicted_clv desc
+        """,
+        parameters,
+    )
+
+
+def clv_model_status(path: Path) -> dict[str, object]:
+    """The published CLV purchase model, whether it was fitted (and why
+    not) and whether its P(alive) is degenerate (and the note saying so),
+    from fct_ml_model_metrics."""
+    frame = query(
+        path,
+        """
+        select candidate, metric_name, metric_value, note
+        from marts.fct_ml_model_metrics
+        where
+            model_name = 'clv_purchases'
+            and is_published
+            and metric_name in ('fitted', 'p_alive_degenerate')
+        """,
+    )
+    rows = {row.metric_name: row for row in frame.itertuples()}
+    fitted = rows.get("fitted")
+    degenerate = rows.get("p_alive_degenerate")
+    return {
+        "candidate": fitted.candidate if fitted is not None else None,
+        "fitted": fitted is not None and fitted.metric_value == 1,
+        "fitted_note": fitted.note if fitted is not None else "no CLV metrics",
+        "p_alive_degenerate": degenerate is not None and degenerate.metric_value == 1,
+        "p_alive_note": degenerate.note if degenerate is not None else None,
+    }
+
+
+def clv_recency_risk(path: Path, filters: Filters) -> pd.DataFrame:
+    """Buyers and predicted CLV per recency risk band (low, medium, high)."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            clv.recency_risk_band,
+            count(*) as count_customers,
+            sum(clv.predicted_clv) as sum_predicted_clv
+        from marts.fct_customer_clv_predictions as clv
+        inner join marts.dim_customers as customers
+            on clv.customer_id = customers.customer_id
+        where {predicate}
+        group by 1
+        order by
+            case clv.recency_risk_band
+                when 'low' then 1 when 'medium' then 2 else 3
+            end
         """,
         parameters,
     )
@@ -375,6 +427,8 @@ def top_clv_customers(path: Path, filters: Filters, limit: int = 25) -> pd.DataF
             customers.country_code,
             clv.predicted_clv,
             clv.p_alive,
+            clv.recency_risk_ratio,
+            clv.recency_risk_band,
             clv.expected_purchases_365d,
             customers.lifetime_net_revenue,
             customers.last_purchase_date

@@ -256,12 +256,32 @@ def churn(path: Path, filters: Filters) -> None:
     table(load("churn_risk_list", path, filters))
 
 
+PURCHASE_MODEL_LABELS = {
+    "bgnbd": "BG/NBD",
+    "mbgnbd": "MBG/NBD",
+    "pareto_nbd": "Pareto/NBD",
+}
+
+
 def clv(path: Path, filters: Filters) -> None:
     st.header("Customer lifetime value")
+    status = load("clv_model_status", path)
+    if not status["fitted"]:
+        st.info(f"The CLV models were not fitted: {status['fitted_note']}.")
+        return
+    label = PURCHASE_MODEL_LABELS.get(status["candidate"], status["candidate"])
     st.caption(
-        "Predicted CLV (BG/NBD + Gamma-Gamma) over the model's horizon, as of "
-        "the last build. The date range does not apply."
+        f"Predicted CLV ({label}, the purchase model that predicted the "
+        "holdout best, + Gamma-Gamma) over the model's horizon, as of the "
+        "last build. The date range does not apply."
     )
+    degenerate = status["p_alive_degenerate"]
+    if degenerate:
+        st.warning(
+            f"{status['p_alive_note']}. Below: recency risk, days since the "
+            "last purchase over the customer's usual gap (low below 1, high "
+            "from 3)."
+        )
     _subset_note(filters)
     distribution = load("clv_distribution", path, filters)
     by_segment = load("clv_by_segment", path, filters)
@@ -311,8 +331,24 @@ def clv(path: Path, filters: Filters) -> None:
                 ],
             )
         )
+    if degenerate:
+        risk = load("clv_recency_risk", path, filters)
+        chart(
+            alt.Chart(risk, title="Buyers by recency risk")
+            .mark_bar()
+            .encode(
+                x=alt.X("recency_risk_band:N", title="recency risk", sort=None),
+                y=alt.Y("count_customers:Q", title="buyers"),
+                tooltip=[
+                    "recency_risk_band:N",
+                    "count_customers:Q",
+                    alt.Tooltip("sum_predicted_clv:Q", format=",.0f"),
+                ],
+            )
+        )
     st.subheader("Top customers by predicted CLV")
-    table(load("top_clv_customers", path, filters))
+    top = load("top_clv_customers", path, filters)
+    table(top.drop(columns=["p_alive"]) if degenerate else top)
 
 
 def satisfaction(path: Path, filters: Filters) -> None:
