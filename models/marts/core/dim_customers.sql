@@ -72,6 +72,12 @@ churn_scores as (
 
 ),
 
+anomalies as (
+
+    select * from {{ ref('fct_customer_anomalies') }}
+
+),
+
 next_best_actions as (
 
     select * from {{ ref('fct_customer_next_best_action') }}
@@ -108,6 +114,7 @@ final as (
         segments.segment_name,
         churn_scores.churn_risk_band,
         next_best_actions.action as next_best_action,
+        nullif(anomalies.anomaly_reasons, '') as anomaly_reasons,
         next_best_actions.recommended_product_id,
         customers.count_source_records,
         customers.count_orders,
@@ -146,6 +153,7 @@ final as (
         coalesce(signals.has_engagement_drop, false) as has_engagement_drop,
         coalesce(signals.has_repeated_unresolved_tickets, false)
             as has_repeated_unresolved_tickets,
+        coalesce(anomalies.is_anomaly, false) as is_anomaly,
         customers.first_order_date,
         customers.last_order_date,
         customers.first_purchase_date,
@@ -174,6 +182,8 @@ final as (
         on customers.customer_id = segments.customer_id
     left join churn_scores
         on customers.customer_id = churn_scores.customer_id
+    left join anomalies
+        on customers.customer_id = anomalies.customer_id
     left join next_best_actions
         on customers.customer_id = next_best_actions.customer_id
     left join email_hashes

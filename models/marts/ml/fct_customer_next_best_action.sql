@@ -1,6 +1,9 @@
 {#- One next-best action per buyer: every rule of the seed
     next_best_action_rules whose conditions the customer meets is valued
-    (uplift x value basis - cost) and the most valuable wins. -#}
+    (uplift x value basis - cost) and the most valuable wins. A customer
+    flagged by fct_customer_anomalies meets only the rules marked
+    requires_anomaly (review_account): a bulk reseller's revenue is not a
+    loyalty signal, and a discount is the wrong answer to it. -#}
 with
 
 customers as (
@@ -31,6 +34,12 @@ clv_predictions as (
 purchase_propensity as (
 
     select * from {{ ref('fct_customer_purchase_propensity') }}
+
+),
+
+anomalies as (
+
+    select * from {{ ref('fct_customer_anomalies') }}
 
 ),
 
@@ -75,7 +84,9 @@ customer_context as (
             clv_predictions.expected_avg_order_value, customers.avg_order_value
         ) as expected_order_value,
         products.list_price as recommended_list_price,
+        customers.count_purchase_days,
         customers.is_active,
+        coalesce(anomalies.is_anomaly, false) as is_anomaly,
         coalesce(satisfaction.count_open_tickets, 0) > 0
         or coalesce(satisfaction.latest_nps_class = 'detractor', false)
         or coalesce(satisfaction.latest_csat_score <= 2, false)
@@ -90,6 +101,8 @@ customer_context as (
         on customers.customer_id = clv_predictions.customer_id
     left join purchase_propensity
         on customers.customer_id = purchase_propensity.customer_id
+    left join anomalies
+        on customers.customer_id = anomalies.customer_id
     left join satisfaction
         on customers.customer_id = satisfaction.customer_id
     left join recommendations
@@ -131,9 +144,15 @@ eligible_actions as (
                     and not customer_context.is_active
                 )
             )
+            and rules.requires_anomaly = customer_context.is_anomaly
             and (
                 rules.segment_id is null
                 or customer_context.segment_id = rules.segment_id
+            )
+            and (
+                rules.max_purchase_days is null
+                or customer_context.count_purchase_days
+                <= rules.max_purchase_days
             )
             and (
                 rules.min_p_churn is null
@@ -184,6 +203,7 @@ final as (
         count_eligible_actions,
         is_active,
         has_service_issue,
+        is_anomaly,
         as_of_date
     from ranked_actions
     where action_rank = 1
