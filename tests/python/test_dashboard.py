@@ -139,6 +139,87 @@ def test_churn_list_is_ordered_by_value_at_risk(
     assert at_risk["value_at_risk"].is_monotonic_decreasing
 
 
+def test_anomalies_are_out_of_the_default_marketing_rankings(
+    serving_file: Path, everything: Filters
+) -> None:
+    flagged = set(
+        query(
+            serving_file,
+            "select customer_id from marts.fct_customer_anomalies where is_anomaly",
+        )["customer_id"]
+    )
+    assert flagged
+    for ranking in (queries.churn_risk_list, queries.top_clv_customers):
+        default = ranking(serving_file, everything, limit=100_000)
+        assert not default["is_anomaly"].any()
+        assert not set(default["customer_id"]) & flagged
+        shown = ranking(serving_file, everything, limit=100_000, include_anomalies=True)
+        assert set(shown["customer_id"]) - set(default["customer_id"]) == (
+            set(shown["customer_id"]) & flagged
+        )
+        assert shown["is_anomaly"].sum() == len(set(shown["customer_id"]) & flagged)
+    # the top of the CLV list with them is theirs: the filter is what removes them
+    top = queries.top_clv_customers(
+        serving_file, everything, limit=10, include_anomalies=True
+    )
+    assert top["is_anomaly"].any()
+
+
+def test_anomalies_page_lists_every_flagged_customer_with_its_evidence(
+    serving_file: Path, everything: Filters
+) -> None:
+    listed = queries.anomalous_customers(serving_file, everything)
+    flagged = query(
+        serving_file,
+        "select customer_id, anomaly_reasons from marts.fct_customer_anomalies "
+        "where is_anomaly",
+    )
+    assert set(listed["customer_id"]) == set(flagged["customer_id"])
+    assert listed["anomaly_reasons"].str.len().gt(0).all()
+    assert (listed["next_best_action"] == "review_account").all()
+    assert listed["anomaly_score"].is_monotonic_decreasing
+    revenue = queries.anomaly_revenue(serving_file, everything)
+    customers = query(
+        serving_file,
+        "select is_anomaly, lifetime_net_revenue from marts.dim_customers "
+        "where customer_id in (select customer_id from marts.fct_customer_anomalies)",
+    )
+    expected = customers.groupby("is_anomaly")["lifetime_net_revenue"].sum()
+    expected = float(expected[True] / expected.sum())
+    got = revenue.loc[revenue["anomaly_kind"] != "not flagged", "pct_net_revenue"]
+    assert float(got.sum()) == pytest.approx(expected)
+
+
+def test_segment_revenue_leaves_out_the_anomalies(
+    serving_file: Path, everything: Filters
+) -> None:
+    customers = query(
+        serving_file,
+        "select segment_name, is_anomaly, lifetime_net_revenue "
+        "from marts.dim_customers where segment_name is not null",
+    )
+    expected = (
+        customers.loc[~customers["is_anomaly"]]
+        .groupby("segment_name")["lifetime_net_revenue"]
+        .sum()
+        .astype(float)
+    )
+    got = (
+        queries.cluster_segments(serving_file, everything)
+        .set_index("segment_name")["sum_lifetime_net_revenue"]
+        .astype(float)
+    )
+    pd.testing.assert_series_equal(
+        got.sort_index(), expected.reindex(got.index).fillna(0).sort_index(),
+        check_names=False,
+    )
+    counts = customers.groupby("segment_name")["is_anomaly"].sum()
+    profiles = queries.cluster_segments(serving_file, everything).set_index(
+        "segment_name"
+    )
+    assert (profiles["count_anomalous_customers"] == counts[profiles.index]).all()
+
+
 def _page_tables() -> dict[str, set[str]]:
     """The marts each page's queries name, read from the source."""
     from crm_analytics.dashboard.views import PAGES
@@ -184,6 +265,7 @@ CHARTS = {
     "satisfaction": 3,
     "cohorts": 1,
     "products": 2,
+    "anomalies": 1,
     "data_quality": 2,
 }
 

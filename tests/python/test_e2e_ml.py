@@ -59,29 +59,107 @@ def candidates(warehouse: Warehouse, model_name: str) -> pd.DataFrame:
     return wide.assign(is_published=wide.index == published[0])
 
 
-def test_segments_recover_the_planted_personas(ml_warehouse: Warehouse):
+def test_every_buyer_gets_a_segment_that_recovers_the_planted_personas(
+    ml_warehouse: Warehouse,
+):
     segments = ml_warehouse.query(
-        "select customer_id, segment_id from marts.dim_customer_segments "
-        "where is_clustered"
+        "select s.customer_id, s.segment_id, s.is_clustered, f.count_purchase_days "
+        "from marts.dim_customer_segments as s "
+        "inner join intermediate.int_customer_feature_snapshots as f "
+        "on s.customer_id = f.customer_id and f.snapshot_name = 'current'"
     )
+    buyers = ml_warehouse.query(
+        "select customer_id from marts.dim_customers where is_buyer"
+    )
+    # coverage: every buyer, one-time buyers included, has a real segment
+    assert set(segments["customer_id"]) == set(buyers["customer_id"])
+    assert segments["segment_id"].str.startswith("seg_").all()
+    assert (segments["count_purchase_days"] == 1).sum() > 500
+    measured = metrics(ml_warehouse, "segmentation")
+    assert measured["coverage"] == 1.0 and measured["fitted"] == 1.0
+    assert measured["k"] == 5
     truth = persons_of_customers(ml_warehouse)
     joined = segments.merge(truth, on="customer_id")
     assert len(joined) == len(segments)
-    assert adjusted_rand_score(joined["persona"], joined["segment_id"]) >= 0.8
-    assert metrics(ml_warehouse, "segmentation")["k"] == 5
+    over_all = adjusted_rand_score(joined["persona"], joined["segment_id"])
+    established = joined.loc[joined["count_purchase_days"] >= 5]
+    # the former scheme: buyers below five purchase days in one group
+    former = joined["segment_id"].where(joined["count_purchase_days"] >= 5, "early")
+    former_ari = adjusted_rand_score(joined["persona"], former)
+    # measured 0.629 over all buyers (0.865 on buyers with 5+ purchase days,
+    # the population the former scheme clustered, where it scored 0.807)
+    # against 0.373 for the former scheme over all buyers; the issue's 0.8
+    # over all buyers is not reached (docs/ml_models.md: one order does not
+    # show a regular's frequency)
+    assert over_all >= 0.6
+    assert (
+        adjusted_rand_score(established["persona"], established["segment_id"]) >= 0.8
+    )
+    assert former_ari < 0.45 and over_all > former_ari + 0.2
+    candidates = ml_warehouse.query(
+        "select candidate, metric_value, is_published from marts.fct_ml_model_metrics "
+        "where model_name = 'segmentation' and metric_name = 'coverage'"
+    ).set_index("candidate")
+    assert candidates.loc["kmeans_early_stage_apart", "metric_value"] == (
+        pytest.approx((joined["count_purchase_days"] >= 5).mean())
+    )
+    assert candidates["is_published"].to_dict() == {
+        "kmeans_nearest_centroid": True,
+        "kmeans_early_stage_apart": False,
+    }
 
 
 def test_segment_profiles_add_up(ml_warehouse: Warehouse):
     totals = ml_warehouse.query(
         "select sum(count_customers) as n, sum(pct_customers) as pct, "
-        "sum(pct_net_revenue) as revenue from marts.fct_segment_profiles"
+        "sum(pct_net_revenue) as revenue, "
+        "sum(pct_net_revenue_with_anomalies) as revenue_all, "
+        "sum(count_anomalous_customers) as anomalous, "
+        "sum(sum_lifetime_net_revenue) as marketing_revenue "
+        "from marts.fct_segment_profiles"
     ).iloc[0]
     buyers = ml_warehouse.query(
-        "select count(*) as n from marts.dim_customers where is_buyer"
-    ).iloc[0]["n"]
-    assert totals["n"] == buyers
+        "select count(*) as n, count(*) filter (where is_anomaly) as anomalous, "
+        "sum(lifetime_net_revenue) filter (where not is_anomaly) as revenue "
+        "from marts.dim_customers where is_buyer"
+    ).iloc[0]
+    assert totals["n"] == buyers["n"]
+    assert totals["anomalous"] == buyers["anomalous"] > 0
+    assert float(totals["marketing_revenue"]) == pytest.approx(float(buyers["revenue"]))
     assert totals["pct"] == pytest.approx(1)
     assert totals["revenue"] == pytest.approx(1)
+    assert totals["revenue_all"] == pytest.approx(1)
+
+
+def test_flagged_customers_leave_the_marketing_outputs(ml_warehouse: Warehouse):
+    """The finding of issue 17 on this data set, reproduced with the
+    dashboard's own queries and anomalies put back in, then the defaults."""
+    from crm_analytics.dashboard import queries
+    from crm_analytics.dashboard.data import Filters
+
+    path = ml_warehouse.path
+    everything = Filters(*queries.date_bounds(path))
+    flagged = ml_warehouse.query(
+        "select customer_id from marts.fct_customer_anomalies where is_anomaly"
+    )["customer_id"]
+    assert len(flagged) == 24
+    # before: with the flagged customers, they own the top of the rankings
+    calls = queries.churn_risk_list(path, everything, 10, include_anomalies=True)
+    top_clv = queries.top_clv_customers(path, everything, 6, include_anomalies=True)
+    assert calls["is_anomaly"].sum() >= 5
+    assert top_clv["is_anomaly"].all()
+    # after: the defaults hold none of them
+    assert not queries.churn_risk_list(path, everything, 1000)["is_anomaly"].any()
+    assert not queries.top_clv_customers(path, everything, 1000)["is_anomaly"].any()
+    actions = ml_warehouse.query(
+        "select a.action, a.is_anomaly from marts.fct_customer_next_best_action as a"
+    )
+    assert set(actions.loc[actions["is_anomaly"], "action"]) == {"review_account"}
+    assert actions["is_anomaly"].sum() == len(flagged)
+    assert "review_account" not in set(actions.loc[~actions["is_anomaly"], "action"])
+    measured = metrics(ml_warehouse, "anomalies")
+    assert measured["flagged_with_marketing_action"] == 0
+    assert measured["pct_net_revenue_flagged"] > 0.3
 
 
 def test_churn_model_is_evaluated_out_of_time_and_beats_chance(

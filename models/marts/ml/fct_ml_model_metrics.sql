@@ -15,6 +15,19 @@ segment_model as (
 
 ),
 
+current_features as (
+
+    select * from {{ ref('int_customer_feature_snapshots') }}
+    where snapshot_name = 'current'
+
+),
+
+next_best_actions as (
+
+    select * from {{ ref('fct_customer_next_best_action') }}
+
+),
+
 churn_evaluation as (
 
     select * from {{ ref('int_churn_evaluation') }}
@@ -41,11 +54,33 @@ anomalies as (
 
 anomaly_summary as (
 
+    -- pct_net_revenue_flagged: how much of the revenue the flagged
+    -- customers hold (they are left out of the marketing defaults);
+    -- flagged_with_marketing_action must be 0 (review_account only)
     select
-        count(*) as customers,
-        count(*) filter (where is_anomaly) as flagged_customers,
-        avg(case when is_anomaly then 1.0 else 0.0 end) as pct_flagged
+        cast(count(*) as double) as customers,
+        cast(count(*) filter (where anomalies.is_anomaly) as double)
+            as flagged_customers,
+        avg(case when anomalies.is_anomaly then 1.0 else 0.0 end)
+            as pct_flagged,
+        coalesce(
+            sum(current_features.lifetime_net_revenue)
+                filter (where anomalies.is_anomaly)
+            / nullif(sum(current_features.lifetime_net_revenue), 0),
+            0
+        )::double as pct_net_revenue_flagged,
+        cast(
+            count(*) filter (
+                where
+                anomalies.is_anomaly
+                and next_best_actions.action <> 'review_account'
+            ) as double
+        ) as flagged_with_marketing_action
     from anomalies
+    left join current_features
+        on anomalies.customer_id = current_features.customer_id
+    left join next_best_actions
+        on anomalies.customer_id = next_best_actions.customer_id
 
 ),
 
@@ -83,11 +118,11 @@ all_metrics as (
 
     select
         'segmentation' as model_name,
-        'kmeans' as candidate,
+        candidate,
         feature_name as metric_name,
         value as metric_value,
-        true as is_published,
-        null as note
+        candidate = 'kmeans_nearest_centroid' as is_published,
+        note
     from segment_model
 
     union all
@@ -135,7 +170,11 @@ all_metrics as (
     from anomaly_summary
     unpivot (
         metric_value for metric_name in (
-            customers, flagged_customers, pct_flagged
+            customers,
+            flagged_customers,
+            pct_flagged,
+            pct_net_revenue_flagged,
+            flagged_with_marketing_action
         )
     )
 

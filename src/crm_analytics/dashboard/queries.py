@@ -6,6 +6,13 @@ tested without a browser. Filters narrow customers through
 Where a mart is pre-aggregated for all customers (``fct_kpi_monthly``,
 ``fct_nps_monthly``) and the user picks a subset, the same measures are
 recomputed from the fact tables; a test holds the two equal on all customers.
+
+Customers flagged by ``fct_customer_anomalies`` (``dim_customers.is_anomaly``:
+bulk resellers, burst buyers, return abusers) are left out of the marketing
+defaults: "who to call first", the top customers by predicted CLV and the
+segments' revenue. Each of those rankings carries the ``is_anomaly`` column
+and takes ``include_anomalies=True`` to show them; the Anomalies page lists
+them with their evidence.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ PAGE_TABLES: dict[str, tuple[str, ...]] = {
         "fct_product_associations",
         "fct_customer_recommendations",
     ),
+    "anomalies": ("dim_customers", "fct_customer_anomalies"),
     "data_quality": (
         "dq_row_reconciliation",
         "dq_quarantined_rows",
@@ -170,7 +178,8 @@ def monthly_kpis(path: Path, filters: Filters) -> pd.DataFrame:
 
 
 def rfm_segments(path: Path, filters: Filters) -> pd.DataFrame:
-    """Buyers per RFM segment with their lifetime and predicted value."""
+    """Buyers per RFM segment with their lifetime and predicted value
+    (revenue and CLV without the customers flagged as anomalies)."""
     predicate, parameters = filters.customer_filter()
     return query(
         path,
@@ -178,8 +187,15 @@ def rfm_segments(path: Path, filters: Filters) -> pd.DataFrame:
         select
             customers.rfm_segment,
             count(*) as count_customers,
-            sum(customers.lifetime_net_revenue) as sum_lifetime_net_revenue,
-            avg(customers.predicted_clv) as avg_predicted_clv,
+            count(*) filter (where customers.is_anomaly)
+                as count_anomalous_customers,
+            coalesce(
+                sum(customers.lifetime_net_revenue)
+                    filter (where not customers.is_anomaly),
+                0
+            ) as sum_lifetime_net_revenue,
+            avg(customers.predicted_clv) filter (where not customers.is_anomaly)
+                as avg_predicted_clv,
             avg(customers.p_churn) as avg_p_churn
         from marts.dim_customers as customers
         where customers.rfm_segment is not null and {predicate}
@@ -192,7 +208,8 @@ def rfm_segments(path: Path, filters: Filters) -> pd.DataFrame:
 
 def cluster_segments(path: Path, filters: Filters) -> pd.DataFrame:
     """Buyers per behavioural segment (k-means) with value and the profile
-    the segment was named from."""
+    the segment was named from; revenue and CLV leave out the customers
+    flagged as anomalies (counted in ``count_anomalous_customers``)."""
     predicate, parameters = filters.customer_filter()
     return query(
         path,
@@ -203,9 +220,18 @@ def cluster_segments(path: Path, filters: Filters) -> pd.DataFrame:
             select
                 customers.segment_name,
                 count(*) as count_customers,
-                sum(customers.lifetime_net_revenue) as sum_lifetime_net_revenue,
-                avg(customers.lifetime_net_revenue) as avg_lifetime_net_revenue,
-                avg(customers.predicted_clv) as avg_predicted_clv
+                count(*) filter (where customers.is_anomaly)
+                    as count_anomalous_customers,
+                coalesce(
+                    sum(customers.lifetime_net_revenue)
+                        filter (where not customers.is_anomaly),
+                    0
+                ) as sum_lifetime_net_revenue,
+                avg(customers.lifetime_net_revenue)
+                    filter (where not customers.is_anomaly)
+                    as avg_lifetime_net_revenue,
+                avg(customers.predicted_clv)
+                    filter (where not customers.is_anomaly) as avg_predicted_clv
             from marts.dim_customers as customers
             where customers.segment_name is not null and {predicate}
             group by 1
@@ -288,8 +314,11 @@ def churn_distribution(path: Path, filters: Filters) -> pd.DataFrame:
     )
 
 
-def churn_risk_list(path: Path, filters: Filters, limit: int = 50) -> pd.DataFrame:
-    """The customers to call first: value at risk = p_churn x predicted CLV."""
+def churn_risk_list(
+    path: Path, filters: Filters, limit: int = 50, include_anomalies: bool = False
+) -> pd.DataFrame:
+    """The customers to call first: value at risk = p_churn x predicted CLV.
+    Customers flagged as anomalies are left out unless ``include_anomalies``."""
     predicate, parameters = filters.customer_filter()
     return query(
         path,
@@ -305,15 +334,16 @@ def churn_risk_list(path: Path, filters: Filters, limit: int = 50) -> pd.DataFra
                 as value_at_risk,
             customers.days_since_last_purchase,
             scores.churn_reasons,
-            customers.next_best_action
+            customers.next_best_action,
+            customers.is_anomaly
         from marts.fct_customer_churn_scores as scores
         inner join marts.dim_customers as customers
             on scores.customer_id = customers.customer_id
-        where {predicate}
+        where {predicate} and (? or not customers.is_anomaly)
         order by value_at_risk desc, scores.customer_id
         limit ?
         """,
-        [*parameters, limit],
+        [*parameters, include_anomalies, limit],
     )
 
 
@@ -414,8 +444,11 @@ def clv_recency_risk(path: Path, filters: Filters) -> pd.DataFrame:
     )
 
 
-def top_clv_customers(path: Path, filters: Filters, limit: int = 25) -> pd.DataFrame:
-    """The most valuable customers by predicted CLV."""
+def top_clv_customers(
+    path: Path, filters: Filters, limit: int = 25, include_anomalies: bool = False
+) -> pd.DataFrame:
+    """The most valuable customers by predicted CLV. Customers flagged as
+    anomalies are left out unless ``include_anomalies``."""
     predicate, parameters = filters.customer_filter()
     return query(
         path,
@@ -431,15 +464,89 @@ def top_clv_customers(path: Path, filters: Filters, limit: int = 25) -> pd.DataF
             clv.recency_risk_band,
             clv.expected_purchases_365d,
             customers.lifetime_net_revenue,
+            customers.is_anomaly,
             customers.last_purchase_date
         from marts.fct_customer_clv_predictions as clv
         inner join marts.dim_customers as customers
             on clv.customer_id = customers.customer_id
-        where {predicate}
+        where {predicate} and (? or not customers.is_anomaly)
         order by clv.predicted_clv desc, clv.customer_id
         limit ?
         """,
-        [*parameters, limit],
+        [*parameters, include_anomalies, limit],
+    )
+
+
+ANOMALY_KIND_SQL = """
+    case
+        when anomalies.anomaly_reasons like 'avg_units_per_line%' then 'bulk units'
+        when anomalies.anomaly_reasons like 'max_orders_in_3_days%'
+            then 'order burst'
+        when anomalies.anomaly_reasons like 'returned%' then 'returns'
+        when anomalies.anomaly_reasons like 'avg_lines_per_order%'
+            then 'large baskets'
+        else 'large orders'
+    end"""
+
+
+def anomalous_customers(path: Path, filters: Filters) -> pd.DataFrame:
+    """The customers flagged as anomalies, strongest evidence first: their
+    main behaviour, every reason with its strength, and what they are worth
+    (left out of the marketing rankings, so they are shown here)."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            anomalies.customer_id,
+            {ANOMALY_KIND_SQL} as anomaly_kind,
+            anomalies.anomaly_reasons,
+            anomalies.anomaly_score,
+            customers.segment_name,
+            customers.country_code,
+            customers.next_best_action,
+            customers.count_completed_orders,
+            customers.count_returned_orders,
+            customers.lifetime_net_revenue,
+            customers.lifetime_net_revenue
+            / nullif(sum(customers.lifetime_net_revenue) over (), 0)
+                as pct_net_revenue_of_flagged,
+            customers.predicted_clv,
+            customers.last_purchase_date
+        from marts.fct_customer_anomalies as anomalies
+        inner join marts.dim_customers as customers
+            on anomalies.customer_id = customers.customer_id
+        where anomalies.is_anomaly and {predicate}
+        order by anomalies.anomaly_score desc, anomalies.customer_id
+        """,
+        parameters,
+    )
+
+
+def anomaly_revenue(path: Path, filters: Filters) -> pd.DataFrame:
+    """Buyers and lifetime net revenue, flagged against not flagged, by the
+    flagged customers' main behaviour."""
+    predicate, parameters = filters.customer_filter()
+    return query(
+        path,
+        f"""
+        select
+            case
+                when anomalies.is_anomaly then {ANOMALY_KIND_SQL}
+                else 'not flagged'
+            end as anomaly_kind,
+            count(*) as count_customers,
+            sum(customers.lifetime_net_revenue) as sum_lifetime_net_revenue,
+            sum(customers.lifetime_net_revenue)
+            / sum(sum(customers.lifetime_net_revenue)) over () as pct_net_revenue
+        from marts.fct_customer_anomalies as anomalies
+        inner join marts.dim_customers as customers
+            on anomalies.customer_id = customers.customer_id
+        where {predicate}
+        group by 1
+        order by sum_lifetime_net_revenue desc
+        """,
+        parameters,
     )
 
 

@@ -187,6 +187,11 @@ def segments(path: Path, filters: Filters) -> None:
     st.subheader("RFM segments")
     chart(_share_chart(rfm, "rfm_segment"))
     st.subheader("Behavioural segments (k-means)")
+    st.caption(
+        "Every buyer has a segment: one-time buyers are placed by the style of "
+        "their one order. Revenue shares leave out the customers flagged as "
+        "anomalies (see the Anomalies page)."
+    )
     chart(_share_chart(clusters, "segment_name"))
     crosstab = load("segment_crosstab", path, filters)
     chart(
@@ -252,7 +257,10 @@ def churn(path: Path, filters: Filters) -> None:
             .transform_calculate(p_churn_end="datum.p_churn_bin + 0.05")
         )
     st.subheader("Who to call first")
-    st.caption("Ordered by value at risk = p(churn) x predicted CLV.")
+    st.caption(
+        "Ordered by value at risk = p(churn) x predicted CLV. Customers flagged "
+        "as anomalies are left out (see the Anomalies page)."
+    )
     table(load("churn_risk_list", path, filters))
 
 
@@ -347,6 +355,10 @@ def clv(path: Path, filters: Filters) -> None:
             )
         )
     st.subheader("Top customers by predicted CLV")
+    st.caption(
+        "Customers flagged as anomalies (bulk resellers, burst buyers, return "
+        "abusers) are left out: see the Anomalies page."
+    )
     top = load("top_clv_customers", path, filters)
     table(top.drop(columns=["p_alive"]) if degenerate else top)
 
@@ -496,6 +508,49 @@ def products(path: Path, filters: Filters) -> None:
             table(picks)
 
 
+def anomalies(path: Path, filters: Filters) -> None:
+    st.header("Anomalous customers")
+    st.caption(
+        "Customers whose behaviour is far outside the population's (bulk units "
+        "per line, order bursts, very large orders, improbable returns). They "
+        "are left out of who to call first, the top CLV list and the "
+        "segments' revenue shares, and their next-best action is to review "
+        "the account. The date range does not apply."
+    )
+    _subset_note(filters)
+    revenue = load("anomaly_revenue", path, filters)
+    flagged = load("anomalous_customers", path, filters)
+    if revenue.empty:
+        st.info("No customers in this selection.")
+        return
+    revenue["sum_lifetime_net_revenue"] = revenue["sum_lifetime_net_revenue"].astype(
+        float
+    )
+    share = revenue.loc[revenue["anomaly_kind"] != "not flagged", "pct_net_revenue"]
+    left, right = st.columns(2)
+    left.metric("Flagged customers", f"{len(flagged):,}")
+    right.metric("Their share of lifetime net revenue", f"{share.sum():.1%}")
+    chart(
+        alt.Chart(revenue, title="Lifetime net revenue by anomaly kind")
+        .mark_bar()
+        .encode(
+            y=alt.Y("anomaly_kind:N", sort="-x", title=None),
+            x=alt.X("pct_net_revenue:Q", axis=alt.Axis(format="%"), title="share"),
+            tooltip=[
+                "anomaly_kind:N",
+                "count_customers:Q",
+                alt.Tooltip("sum_lifetime_net_revenue:Q", format=",.0f"),
+                alt.Tooltip("pct_net_revenue:Q", format=".1%"),
+            ],
+        )
+    )
+    st.subheader("Flagged customers and their evidence")
+    if flagged.empty:
+        st.caption("None: no customer is flagged.")
+    else:
+        table(flagged)
+
+
 def data_quality(path: Path, filters: Filters) -> None:
     st.header("Data quality and models")
     st.caption("From the last published build; filters do not apply.")
@@ -567,5 +622,6 @@ PAGES = (
     Page("Satisfaction", "satisfaction", satisfaction),
     Page("Cohorts", "cohorts", cohorts),
     Page("Products", "products", products),
+    Page("Anomalies", "anomalies", anomalies),
     Page("Data quality", "data_quality", data_quality),
 )
