@@ -92,9 +92,7 @@ def test_every_buyer_gets_a_segment_that_recovers_the_planted_personas(
     # over all buyers is not reached (docs/ml_models.md: one order does not
     # show a regular's frequency)
     assert over_all >= 0.6
-    assert (
-        adjusted_rand_score(established["persona"], established["segment_id"]) >= 0.8
-    )
+    assert adjusted_rand_score(established["persona"], established["segment_id"]) >= 0.8
     assert former_ari < 0.45 and over_all > former_ari + 0.2
     candidates = ml_warehouse.query(
         "select candidate, metric_value, is_published from marts.fct_ml_model_metrics "

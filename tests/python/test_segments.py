@@ -96,9 +96,9 @@ def one_order_of_each_style(seed: int = 5, n_per_style: int = 40) -> pd.DataFram
             feature: np.abs(value * rng.normal(1, 0.2, n_per_style))
             for feature, value in zip(SEGMENT_FEATURES, centre, strict=True)
         }
-        values["pct_orders_discounted"] = (
-            rng.random(n_per_style) < centre[4]
-        ).astype(float)
+        values["pct_orders_discounted"] = (rng.random(n_per_style) < centre[4]).astype(
+            float
+        )
         days = rng.integers(30, 400, n_per_style)
         values["purchase_days_per_year"] = 365.25 / (days + 1)
         frames.append(pd.DataFrame({"style": style, **values}))
@@ -133,10 +133,14 @@ def test_one_time_buyers_get_the_nearest_segment_of_the_repeat_buyers():
     # show in one order, so regulars are recovered less often
     by_style = repeat.assign(segment=segments["segment_id"][: len(repeat)])
     style_segment = by_style.groupby("style")["segment"].agg(lambda s: s.mode()[0])
-    hit = pd.Series(
-        segments["segment_id"][len(repeat) :].to_numpy()
-        == once["style"].map(style_segment).to_numpy()
-    ).groupby(once["style"].to_numpy()).mean()
+    hit = (
+        pd.Series(
+            segments["segment_id"][len(repeat) :].to_numpy()
+            == once["style"].map(style_segment).to_numpy()
+        )
+        .groupby(once["style"].to_numpy())
+        .mean()
+    )
     assert hit["premium"] >= 0.9 and hit["deal"] >= 0.9
     assert hit.mean() > 0.6
 

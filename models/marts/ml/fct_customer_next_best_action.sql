@@ -144,7 +144,7 @@ eligible_actions as (
                     and not customer_context.is_active
                 )
             )
-            and rules.requires_anomaly = customer_context.is_anomaly
+            and customer_context.is_anomaly = rules.requires_anomaly
             and (
                 rules.segment_id is null
                 or customer_context.segment_id = rules.segment_id

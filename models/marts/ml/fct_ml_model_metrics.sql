@@ -63,12 +63,15 @@ anomaly_summary as (
             as flagged_customers,
         avg(case when anomalies.is_anomaly then 1.0 else 0.0 end)
             as pct_flagged,
-        coalesce(
-            sum(current_features.lifetime_net_revenue)
-                filter (where anomalies.is_anomaly)
-            / nullif(sum(current_features.lifetime_net_revenue), 0),
-            0
-        )::double as pct_net_revenue_flagged,
+        cast(
+            coalesce(
+                sum(current_features.lifetime_net_revenue) filter (
+                    where anomalies.is_anomaly
+                )
+                / nullif(sum(current_features.lifetime_net_revenue), 0),
+                0
+            ) as double
+        ) as pct_net_revenue_flagged,
         cast(
             count(*) filter (
                 where
