@@ -1,9 +1,10 @@
 """The customer segmentation model fitted on the current feature snapshot:
-clip bounds, scaling, centroids and metrics, one row per parameter. Logic:
+clip bounds, scaling, centroids and metrics, one row per parameter. When it
+cannot be fitted the build prints one warning with the reason. Logic:
 crm_analytics.ml.segments."""
 
-from crm_analytics.ml import one_thread
-from crm_analytics.ml.segments import fit_segments
+from crm_analytics.ml import one_thread, warn_in_build
+from crm_analytics.ml.segments import fit_segments, not_fitted_reason
 
 
 @one_thread
@@ -12,8 +13,15 @@ def model(dbt, session):
     features = dbt.ref("int_customer_feature_snapshots").filter(
         "snapshot_name = 'current'"
     )
-    return fit_segments(
+    fitted = fit_segments(
         features.df(),
         seed=int(dbt.config.get("random_seed")),
         min_purchase_days=int(dbt.config.get("min_purchase_days")),
     )
+    reason = not_fitted_reason(fitted)
+    if reason:
+        warn_in_build(
+            f"int_segment_model: the segmentation model was not fitted "
+            f"({reason}); every buyer is unsegmented"
+        )
+    return fitted

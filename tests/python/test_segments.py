@@ -15,6 +15,7 @@ from crm_analytics.ml.segments import (
     assign_segments,
     fit_segments,
     name_segments,
+    not_fitted_reason,
 )
 
 # Three planted shopping styles: frequent full-price regulars, premium
@@ -177,7 +178,9 @@ def test_too_few_customers_is_not_fitted_with_a_reason_and_everyone_unsegmented(
     metric = metric_values(model)
     assert metric["fitted"] == 0.0 and metric["coverage"] == 0.0
     note = model.loc[model["feature_name"] == "fitted", "note"].iloc[0]
-    assert note.startswith("15 buyers with at least 2 purchase days; at least 81")
+    assert note == "15 buyers with at least 2 purchase days; at least 81 needed"
+    assert not_fitted_reason(model) == note
+    assert not_fitted_reason(fit_segments(planted(), seed=42)) == ""
     segments = assign_segments(features, model)
     assert (segments["segment_id"] == UNSEGMENTED).all()
     assert segments["segment_name"].notna().all()

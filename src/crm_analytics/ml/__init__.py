@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -51,3 +52,19 @@ def one_thread(model: Model) -> Model:
             return model(*args, **kwargs)
 
     return limited
+
+
+def warn_in_build(message: str) -> None:
+    """One warning line in the dbt build's output (and logs/dbt.log).
+
+    dbt-duckdb runs Python models inside dbt's process, so dbt's own event
+    logger prints it, as ``[WARNING]: message``, at warning level; outside
+    dbt (no dbt command loaded) the line goes to stderr."""
+    if "dbt.cli.main" in sys.modules:
+        from dbt.events.types import JinjaLogWarning
+        from dbt_common.events.functions import fire_event
+        from dbt_common.ui import warning_tag
+
+        fire_event(JinjaLogWarning(msg=warning_tag(message)))
+    else:
+        print(f"[WARNING]: {message}", file=sys.stderr, flush=True)

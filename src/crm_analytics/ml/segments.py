@@ -210,8 +210,7 @@ def fit_segments(
         "buyers included, get the nearest centroid"
         if is_fitted
         else f"{len(eligible):,} buyers with at least {min_purchase_days} "
-        f"purchase days; at least {needed} needed to fit k-means: every "
-        f"buyer is {UNSEGMENTED}"
+        f"purchase days; at least {needed} needed"
     )
     rows: list[tuple[object, object, str, str, float, object]] = [
         (None, None, "metric", "customers", float(len(features)), None),
@@ -286,6 +285,17 @@ def fit_segments(
         }
     )
     return pd.concat([model, apart], ignore_index=True).astype(MODEL_COLUMNS)
+
+
+def not_fitted_reason(model: pd.DataFrame) -> str:
+    """Why the published candidate of ``model`` was not fitted, in plain
+    words; '' when it was."""
+    fitted = model.loc[
+        (model["candidate"] == PUBLISHED) & (model["feature_name"] == "fitted")
+    ]
+    if fitted.empty or fitted["value"].iloc[0] == 1.0:
+        return ""
+    return str(fitted["note"].iloc[0])
 
 
 def _metrics(model: pd.DataFrame) -> dict[str, float]:
