@@ -38,6 +38,7 @@ def test_segmentation_not_fitted_is_a_row_a_segment_and_one_warning(
         "where model_name = 'segmentation' and is_published "
         "and metric_name in ('fitted', 'coverage') order by metric_name"
     )
+    rows = rows.astype(object).where(rows.notna(), None)
     assert rows.to_dict("records") == [
         {"metric_name": "coverage", "metric_value": 0.0, "note": None},
         {"metric_name": "fitted", "metric_value": 0.0, "note": reason},
