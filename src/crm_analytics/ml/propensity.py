@@ -30,7 +30,6 @@ probability is that feature's contribution.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,6 +52,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from crm_analytics.ml import is_in
+from crm_analytics.ml import warn_in_build as warn_in_build  # shared; re-exported
 
 FEATURES: tuple[str, ...] = (
     "days_since_last_purchase",
@@ -485,22 +485,6 @@ def published_candidate(evaluation: pd.DataFrame) -> tuple[str | None, str | Non
     if row["metric_value"] == 1:
         return str(row["candidate"]), None
     return None, str(row["note"])
-
-
-def warn_in_build(message: str) -> None:
-    """One warning line in the dbt build's output (and logs/dbt.log).
-
-    dbt-duckdb runs Python models inside dbt's process, so dbt's own event
-    logger prints it, as ``[WARNING]: message``, at warning level; outside
-    dbt (no dbt command loaded) the line goes to stderr."""
-    if "dbt.cli.main" in sys.modules:
-        from dbt.events.types import JinjaLogWarning
-        from dbt_common.events.functions import fire_event
-        from dbt_common.ui import warning_tag
-
-        fire_event(JinjaLogWarning(msg=warning_tag(message)))
-    else:
-        print(f"[WARNING]: {message}", file=sys.stderr, flush=True)
 
 
 def explain(
