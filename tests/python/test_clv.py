@@ -531,10 +531,12 @@ def _clv_serving_file(path, degenerate: bool, fitted: bool = True) -> None:
         )
         connection.execute(
             "create table marts.dim_customers as select * from (values "
-            "('a', 'Champions', 'frequent', 'GB', 100.0, date '2024-01-01'), "
-            "('b', 'Lost', 'budget', 'GB', 50.0, date '2023-01-01')) as t("
-            "customer_id, rfm_segment, segment_name, country_code, "
-            "lifetime_net_revenue, last_purchase_date)"
+            "('a', 'Champions', 'frequent', 'GB', 100.0, date '2024-01-01', "
+            "false, null), "
+            "('b', 'Lost', 'budget', 'GB', 50.0, date '2023-01-01', false, null)"
+            ") as t(customer_id, rfm_segment, segment_name, country_code, "
+            "lifetime_net_revenue, last_purchase_date, is_anomaly, "
+            "anomaly_reasons)"
         )
         connection.execute(
             "create table marts.fct_customer_clv_predictions as select * from "

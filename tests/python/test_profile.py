@@ -44,5 +44,7 @@ def test_duckdb_refuses_to_set_the_temp_directory_again_after_a_spill(
 def test_profile_sets_duckdb_options_once_per_connection() -> None:
     profile = yaml.safe_load((PROJECT_DIR / "profiles" / "profiles.yml").read_text())
     dev = profile["crm_analytics"]["outputs"]["dev"]
-    assert "settings" not in dev
+    # per-cursor settings: only the session's time zone, which DuckDB
+    # accepts again on every cursor (and only after ICU has loaded)
+    assert dev.get("settings", {}) == {"TimeZone": "UTC"}
     assert {"temp_directory", "memory_limit", "threads"} <= set(dev["config_options"])
