@@ -4,9 +4,11 @@ simple baselines."""
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
-from conftest import Warehouse
+from conftest import Warehouse, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 pytestmark = pytest.mark.e2e
@@ -498,3 +500,69 @@ def test_ml_tables_are_identical_across_two_builds(
         "order by all"
     )
     pd.testing.assert_frame_equal(ml_warehouse.query(sql), second.query(sql))
+
+
+def test_every_model_has_one_published_fitted_row(ml_warehouse: Warehouse):
+    fitted = ml_warehouse.query(
+        "select model_name, count(*) as n from marts.fct_ml_model_metrics "
+        "where metric_name = 'fitted' and is_published group by 1"
+    ).set_index("model_name")["n"]
+    assert set(fitted.index) == {
+        "clv_purchases",
+        "clv_spend",
+        "segmentation",
+        "churn",
+        "purchase_propensity",
+        "recommendations",
+        "anomalies",
+        "associations",
+    }
+    assert (fitted == 1).all()
+
+
+def test_association_counts_match_the_orders_and_the_rules(ml_warehouse: Warehouse):
+    published = metrics(ml_warehouse, "associations")
+    # counted from fct_order_items and fct_product_associations in pandas
+    items = ml_warehouse.query(
+        "select order_id, product_id from marts.fct_order_items where is_completed"
+    )
+    sizes = items.groupby("order_id")["product_id"].nunique()
+    rules = ml_warehouse.query(
+        "select association_level from marts.fct_product_associations"
+    )["association_level"].value_counts()
+    assert published["baskets"] == len(sizes)
+    assert published["multi_product_baskets"] == int((sizes >= 2).sum())
+    assert published["product_rules"] == rules.get("product", 0)
+    assert published["category_rules"] == rules.get("category", 0)
+    assert published["fitted"] == (1.0 if len(rules) else 0.0)
+
+
+def test_associations_without_a_rule_say_why(ml_warehouse: Warehouse, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(ml_warehouse.path, copy)
+    result = run_dbt(
+        [
+            "run",
+            "--select",
+            "fct_product_associations",
+            "fct_ml_model_metrics",
+            "--vars",
+            "{association_min_support: 1.01}",
+        ],
+        ml_warehouse.data_dir / "raw",
+        copy,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    rebuilt = Warehouse(copy, ml_warehouse.data_dir, result)
+    published = metrics(rebuilt, "associations")
+    assert published["product_rules"] == published["category_rules"] == 0
+    assert published["fitted"] == 0.0
+    note = rebuilt.query(
+        "select note from marts.fct_ml_model_metrics "
+        "where model_name = 'associations' and metric_name = 'fitted'"
+    )["note"].iloc[0]
+    baskets = int(published["baskets"])
+    multi = int(published["multi_product_baskets"])
+    assert note.startswith(f"no rule: {multi} of {baskets} completed orders")
+    assert "support 1.01" in note

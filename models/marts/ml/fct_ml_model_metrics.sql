@@ -87,6 +87,64 @@ anomaly_summary as (
 
 ),
 
+associations as (
+
+    select * from {{ ref('fct_product_associations') }}
+
+),
+
+completed_items as (
+
+    select * from {{ ref('fct_order_items') }}
+    where is_completed
+
+),
+
+basket_sizes as (
+
+    select
+        order_id,
+        count(distinct product_id) as count_products
+    from completed_items
+    group by 1
+
+),
+
+rule_counts as (
+
+    select
+        cast(
+            count(*) filter (where association_level = 'product') as double
+        ) as product_rules,
+        cast(
+            count(*) filter (where association_level = 'category') as double
+        ) as category_rules
+    from associations
+
+),
+
+basket_totals as (
+
+    select
+        cast(count(*) as double) as baskets,
+        cast(count(*) filter (where count_products >= 2) as double)
+            as multi_product_baskets
+    from basket_sizes
+
+),
+
+association_summary as (
+
+    select
+        rule_counts.product_rules,
+        rule_counts.category_rules,
+        basket_totals.baskets,
+        basket_totals.multi_product_baskets
+    from rule_counts
+    cross join basket_totals
+
+),
+
 rfm as (
 
     select * from {{ ref('dim_customer_rfm') }}
@@ -180,6 +238,59 @@ all_metrics as (
             flagged_with_marketing_action
         )
     )
+
+    union all
+
+    select
+        'anomalies' as model_name,
+        'evidence_threshold' as candidate,
+        'fitted' as metric_name,
+        case when customers > 0 then 1.0 else 0.0 end as metric_value,
+        true as is_published,
+        case
+            when customers = 0
+                then 'no buyers: nothing to compare a customer with'
+        end as note
+    from anomaly_summary
+
+    union all
+
+    select
+        'associations' as model_name,
+        'pair_rules' as candidate,
+        metric_name,
+        metric_value,
+        true as is_published,
+        null as note
+    from association_summary
+    unpivot (
+        metric_value for metric_name in (
+            baskets, multi_product_baskets, product_rules, category_rules
+        )
+    )
+
+    union all
+
+    select
+        'associations' as model_name,
+        'pair_rules' as candidate,
+        'fitted' as metric_name,
+        case
+            when product_rules + category_rules > 0 then 1.0 else 0.0
+        end as metric_value,
+        true as is_published,
+        case
+            when product_rules + category_rules = 0
+                then
+                    'no rule: ' || cast(multi_product_baskets as bigint)
+                    || ' of ' || cast(baskets as bigint)
+                    || ' completed orders hold two or more products, and '
+                    || 'no pair reaches support '
+                    || {{ var('association_min_support') }}
+                    || ' and confidence '
+                    || {{ var('association_min_confidence') }}
+        end as note
+    from association_summary
 
     union all
 
