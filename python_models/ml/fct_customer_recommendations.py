@@ -4,9 +4,7 @@ customer x product in int_customer_product_purchases), never a product the
 customer returned. Empty, with one warning line in the build log, when the
 evaluation found too little data to fit. Logic: crm_analytics.ml.recommend."""
 
-import sys
-
-from crm_analytics.ml import one_thread
+from crm_analytics.ml import one_thread, warn_in_build
 from crm_analytics.ml.recommend import (
     empty_recommendations,
     published_candidate,
@@ -20,11 +18,9 @@ def model(dbt, session):
     evaluation = dbt.ref("int_recommendation_evaluation").df()
     candidate, ease_lambda, note = published_candidate(evaluation)
     if candidate is None:
-        # dbt prints a Python model's stdout as it runs: this line shows in
-        # `make build` (tests/python/test_e2e_ml.py reads it)
-        print(
-            f"WARNING recommendations not fitted: {note}", file=sys.stdout, flush=True
-        )
+        # through dbt's own logger, a whole line (tests/python/test_e2e_ml.py
+        # reads it from the build's output)
+        warn_in_build(f"WARNING recommendations not fitted: {note}")
         return empty_recommendations()
     purchases = (
         dbt.ref("int_customer_product_purchases")

@@ -3,7 +3,7 @@ Pareto/NBD (each also refitted on int_clv_holdout and judged on the holdout;
 the best is published) and Gamma-Gamma. One row per model x candidate x
 parameter or statistic. Logic: crm_analytics.ml.clv."""
 
-from crm_analytics.ml import one_thread
+from crm_analytics.ml import one_thread, warn_in_build
 from crm_analytics.ml.clv import fit_clv_parameters, not_fitted_warning
 
 
@@ -15,7 +15,7 @@ def model(dbt, session):
     parameters = fit_clv_parameters(rfm, holdout)
     warning = not_fitted_warning(parameters)
     if warning:
-        # dbt-duckdb runs Python models in dbt's own process: this line
-        # reaches the terminal of `make build` between dbt's own lines.
-        print(warning, flush=True)
+        # through dbt's own logger: a whole line, never interleaved with the
+        # lines of a model running beside this one
+        warn_in_build(warning)
     return parameters

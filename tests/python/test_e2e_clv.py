@@ -7,6 +7,7 @@ dashboard says why."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,10 +72,14 @@ def thin_build(tmp_path_factory: pytest.TempPathFactory):
 
 def test_the_build_log_has_one_warning_line_with_the_reason(thin_build):
     result, _ = thin_build
-    lines = [line for line in result.stdout.splitlines() if "WARNING clv" in line]
-    assert lines == [
-        f"WARNING clv: not fitted ({REASON}); fct_customer_clv_predictions is empty"
-    ], result.stdout[-3000:]
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    lines = [line for line in plain.splitlines() if "WARNING clv" in line]
+    # dbt's logger prints it as one whole line: `<time>  [WARNING]: <message>`
+    assert len(lines) == 1, result.stdout[-3000:]
+    assert lines[0].endswith(
+        f"[WARNING]: WARNING clv: not fitted ({REASON}); "
+        "fct_customer_clv_predictions is empty"
+    ), lines
 
 
 def test_metrics_say_not_fitted_and_predictions_are_empty(thin_build):

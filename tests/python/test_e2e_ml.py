@@ -4,6 +4,7 @@ simple baselines."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pandas as pd
@@ -453,9 +454,10 @@ def test_too_little_data_is_a_not_fitted_row_an_empty_mart_and_one_warning(
         tmp_path,
     )
     assert result.returncode == 0, result.stdout[-4000:]
-    warnings = [line for line in result.stdout.splitlines() if "not fitted" in line]
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    warnings = [line for line in plain.splitlines() if "not fitted" in line]
     assert len(warnings) == 1
-    assert warnings[0].startswith("WARNING recommendations not fitted: ")
+    assert "[WARNING]: WARNING recommendations not fitted: " in warnings[0]
     assert "at least 100000 needed" in warnings[0]
     thin = Warehouse(db_path, ml_warehouse.data_dir, result)
     assert (

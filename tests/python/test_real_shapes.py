@@ -98,7 +98,8 @@ def test_required_columns_only_say_unknown_without_evidence(required_only):
     assert preferences["pct_lines_discounted"].isna().all()
     assert set(preferences["top_category"]) == {"unknown"}
     category_metrics = warehouse.query(
-        "select * from marts.fct_ml_model_metrics where metric_name like 'category%'"
+        "select * from marts.fct_ml_model_metrics "
+        "where model_name = 'purchase_propensity' and metric_name like 'category%'"
     )
     assert category_metrics.empty
 

@@ -9,6 +9,28 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+
+# dbt runs two Python models at once, in two threads of one process, and
+# each imports scikit-learn and scipy on first use. Two threads importing
+# them at once can fail ("cannot import name 'BaseLibSVM' from partially
+# initialized module 'sklearn.svm._base'", seen in CI). Every model imports
+# this package first, and Python lets one thread at a time run its body, so
+# importing them here finishes them before any model goes on.
+import scipy.optimize  # noqa: E402, F401
+import scipy.sparse  # noqa: E402, F401
+import scipy.special  # noqa: E402, F401
+import scipy.stats  # noqa: E402, F401
+import sklearn.base  # noqa: E402, F401
+import sklearn.calibration  # noqa: E402, F401
+import sklearn.cluster  # noqa: E402, F401
+import sklearn.ensemble  # noqa: E402, F401
+import sklearn.frozen  # noqa: E402, F401
+import sklearn.impute  # noqa: E402, F401
+import sklearn.linear_model  # noqa: E402, F401
+import sklearn.metrics  # noqa: E402, F401
+import sklearn.model_selection  # noqa: E402, F401
+import sklearn.pipeline  # noqa: E402, F401
+import sklearn.preprocessing  # noqa: E402, F401
 from threadpoolctl import threadpool_limits
 
 METRIC_COLUMNS: dict[str, str] = {"metric_name": "str", "metric_value": "float64"}
