@@ -112,6 +112,7 @@ def publish(build_path: Path, serving_path: Path) -> Published:
     rows = 0
     try:
         with duckdb.connect() as connection:
+            connection.execute("set TimeZone = 'UTC'")  # as the build's profile
             connection.execute(
                 f"attach {_literal(str(build_path))} as build (read_only)"
             )

@@ -50,17 +50,32 @@ def test_connection_is_read_only_and_cannot_reach_other_files(
     other.write_text("a\n1\n")
     with connect(serving_file) as connection:
         assert connection.sql("select count(*) from marts.dim_customers").fetchone()[0]
+        # conftest runs the suite under TZ=Pacific/Auckland; the dashboard
+        # reads in UTC, as the build does.
+        assert connection.sql("select current_setting('TimeZone')").fetchone()[0] == "UTC"
         for statement in (
             f"select * from read_csv('{other}')",
             f"attach '{tmp_path / 'x.duckdb'}' as x",
             f"copy marts.dim_products to '{tmp_path / 'out.csv'}'",
             "create table marts.scratch (a integer)",
             "set enable_external_access = true",
+            "set TimeZone = 'Europe/Berlin'",
         ):
             with pytest.raises(duckdb.Error):
                 connection.execute(statement)
     assert not (tmp_path / "out.csv").exists()
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_the_serving_file_holds_no_zoned_timestamps(serving_file: Path) -> None:
+    """Every timestamp is published as naive UTC, so a BI client's time zone
+    cannot move a date (the README's BI section says so)."""
+    zoned = query(
+        serving_file,
+        "select table_name, column_name from information_schema.columns "
+        "where data_type ilike '%with time zone%'",
+    )
+    assert zoned.empty, zoned.to_dict("records")
 
 
 def test_missing_serving_file_says_how_to_make_it(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 Every query opens its own connection and closes it before returning, so the
 dashboard never holds the serving file between reruns and never stands in the
 way of a publish. Connections are read-only, cannot read or write any other
-file (``enable_external_access = false``) and cannot change that setting
-(``lock_configuration = true``). Filter values always travel as query
+file (``enable_external_access = false``), read time in UTC (``TimeZone``,
+as the build does; the marts hold no zoned type, so this is a guard) and
+cannot change those settings (``lock_configuration = true``, set last). Filter values always travel as query
 parameters, never spliced into SQL text.
 """
 
@@ -23,11 +24,12 @@ from crm_analytics.contract import PROJECT_DIR
 DEFAULT_SERVING = PROJECT_DIR / "warehouse" / "crm.duckdb"
 
 #: The connection settings of every dashboard query (and of the documented
-#: Python connection): read-only, no other files, settings locked.
+#: Python connection): read-only, no other files. TimeZone cannot be a
+#: connection option (DuckDB loads ICU later), so :func:`connect` sets it and
+#: then locks the configuration.
 READ_ONLY_CONFIG = {
     "access_mode": "READ_ONLY",
     "enable_external_access": False,
-    "lock_configuration": True,
 }
 
 
@@ -48,7 +50,10 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
             "`make build` (or `make demo` for the demo data), or point "
             "CRM_SERVING_PATH at a published warehouse."
         )
-    return duckdb.connect(str(path), config=dict(READ_ONLY_CONFIG))
+    connection = duckdb.connect(str(path), config=dict(READ_ONLY_CONFIG))
+    connection.execute("set TimeZone = 'UTC'")
+    connection.execute("set lock_configuration = true")
+    return connection
 
 
 def file_version(path: Path) -> tuple[int, int]:
