@@ -480,6 +480,48 @@ def test_too_little_data_is_a_not_fitted_row_an_empty_mart_and_one_warning(
     assert rows["note"].iloc[0] in warnings[0]
 
 
+def test_associations_without_a_rule_warn_once_with_the_reason(
+    ml_warehouse: Warehouse, tmp_path
+):
+    """Associations are fitted in SQL: fct_ml_model_metrics' post-hook
+    prints the one warning line (macros/warn_not_fitted.sql)."""
+    import shutil
+
+    from conftest import run_dbt
+
+    db_path = tmp_path / "warehouse.duckdb"
+    shutil.copy(ml_warehouse.path, db_path)
+    result = run_dbt(
+        [
+            "build",
+            "--select",
+            "fct_product_associations",
+            "fct_ml_model_metrics",
+            "--vars",
+            "{association_min_support: 1}",
+        ],
+        ml_warehouse.data_dir / "raw",
+        db_path,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    warnings = [line for line in plain.splitlines() if "not fitted" in line]
+    assert len(warnings) == 1, warnings
+    assert "WARNING associations not fitted: no rule: " in warnings[0]
+    thin = Warehouse(db_path, ml_warehouse.data_dir, result)
+    note = thin.query(
+        "select note from marts.fct_ml_model_metrics "
+        "where model_name = 'associations' and metric_name = 'fitted' "
+        "and metric_value = 0"
+    )["note"]
+    assert len(note) == 1 and note.iloc[0] in warnings[0]
+    # the full demo build fits them, and prints no such line
+    assert "associations not fitted" not in re.sub(
+        r"\x1b\[[0-9;]*m", "", ml_warehouse.result.stdout
+    )
+
+
 def test_ml_tables_are_identical_across_two_builds(
     ml_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
 ):

@@ -1,5 +1,7 @@
 {#- One row per model x metric of the latest build: fitted parameters, fit
     statistics and evaluation metrics of every ML model, for BI. -#}
+{{ config(post_hook="{{ warn_not_fitted(['associations', 'anomalies']) }}") }}
+
 with
 
 clv_parameters as (
