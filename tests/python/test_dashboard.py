@@ -52,7 +52,8 @@ def test_connection_is_read_only_and_cannot_reach_other_files(
         assert connection.sql("select count(*) from marts.dim_customers").fetchone()[0]
         # conftest runs the suite under TZ=Pacific/Auckland; the dashboard
         # reads in UTC, as the build does.
-        assert connection.sql("select current_setting('TimeZone')").fetchone()[0] == "UTC"
+        zone = connection.sql("select current_setting('TimeZone')").fetchone()[0]
+        assert zone == "UTC"
         for statement in (
             f"select * from read_csv('{other}')",
             f"attach '{tmp_path / 'x.duckdb'}' as x",
@@ -239,14 +240,92 @@ def test_segment_revenue_leaves_out_the_anomalies(
 
 def _page_tables() -> dict[str, set[str]]:
     """The marts each page's queries name, read from the source."""
-    from crm_analytics.dashboard.views import PAGES
+    from crm_analytics.dashboard import views
+
+    def source(function, seen: set[str]) -> str:
+        """The function's source and that of the views helpers it calls."""
+        text = inspect.getsource(function)
+        for name in re.findall(r"\b(_\w+)\(", text):
+            helper = getattr(views, name, None)
+            if inspect.isfunction(helper) and name not in seen:
+                seen.add(name)
+                text += source(helper, seen)
+        return text
 
     tables = {}
-    for page in PAGES:
-        called = re.findall(r'load\(\s*"(\w+)"', inspect.getsource(page.render))
+    for page in views.PAGES:
+        called = re.findall(r'load\(\s*"(\w+)"', source(page.render, set()))
         sql = "".join(inspect.getsource(getattr(queries, name)) for name in called)
         tables[page.url_path] = set(re.findall(r"marts\.(\w+)", sql))
     return tables
+
+
+#: page -> (model_name, the label its message uses) of the models it shows.
+PAGE_MODELS = {
+    "segments": [("segmentation", "segmentation model")],
+    "churn": [("churn", "churn model")],
+    "products": [
+        ("associations", "association model"),
+        ("recommendations", "recommendation model"),
+    ],
+    "anomalies": [("anomalies", "anomaly model")],
+}
+
+
+def _render_page(url_path: str, serving: Path, monkeypatch) -> object:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CRM_TEST_SERVING", str(serving))
+    monkeypatch.setenv("CRM_TEST_PAGE", url_path)
+
+    def page():
+        import os
+        from datetime import date
+        from pathlib import Path
+
+        from crm_analytics.dashboard import views
+
+        render = next(
+            p.render for p in views.PAGES if p.url_path == os.environ["CRM_TEST_PAGE"]
+        )
+        render(
+            Path(os.environ["CRM_TEST_SERVING"]),
+            views.Filters(start=date(2000, 1, 1), end=date(2100, 1, 1)),
+        )
+
+    app = AppTest.from_function(page, default_timeout=60).run()
+    assert not app.exception, app.exception
+    return app
+
+
+@pytest.mark.parametrize("url_path", sorted(PAGE_MODELS))
+def test_a_page_says_why_its_model_was_not_fitted(
+    serving_file: Path, tmp_path: Path, monkeypatch, url_path: str
+) -> None:
+    """With every model of the page marked not fitted, the page shows each
+    reason where its chart would be, and draws none of those charts."""
+    fitted = _render_page(url_path, serving_file, monkeypatch)
+    assert not [i.value for i in fitted.info if "was not fitted" in i.value]
+    serving = tmp_path / "serving.duckdb"
+    shutil.copy(serving_file, serving)
+    with duckdb.connect(str(serving)) as connection:
+        for model_name, _ in PAGE_MODELS[url_path]:
+            connection.execute(
+                "update marts.fct_ml_model_metrics set metric_value = 0, "
+                "note = 'reason for ' || model_name "
+                "where model_name = ? and metric_name = 'fitted' and is_published",
+                [model_name],
+            )
+    app = _render_page(url_path, serving, monkeypatch)
+    assert [i.value for i in app.info if "was not fitted" in i.value] == [
+        f"The {label} was not fitted: reason for {model_name}."
+        for model_name, label in PAGE_MODELS[url_path]
+    ]
+    # the segments page keeps its RFM chart (SQL, no model); the others
+    # draw nothing of the model's
+    rfm_charts = 1 if url_path == "segments" else 0
+    assert len(app.get("vega_lite_chart")) == rfm_charts
+    assert len(fitted.get("vega_lite_chart")) > rfm_charts
 
 
 def test_each_page_reads_what_it_declares() -> None:

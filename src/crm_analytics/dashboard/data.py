@@ -5,8 +5,9 @@ dashboard never holds the serving file between reruns and never stands in the
 way of a publish. Connections are read-only, cannot read or write any other
 file (``enable_external_access = false``), read time in UTC (``TimeZone``,
 as the build does; the marts hold no zoned type, so this is a guard) and
-cannot change those settings (``lock_configuration = true``, set last). Filter values always travel as query
-parameters, never spliced into SQL text.
+cannot change those settings (``lock_configuration = true``, set last).
+Filter values always travel as query parameters, never spliced into SQL
+text.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from crm_analytics.dashboard.data import Filters, query
 #: same (a test compares them), and each page's SQL names only these tables.
 PAGE_TABLES: dict[str, tuple[str, ...]] = {
     "overview": ("fct_kpi_monthly", "fct_orders", "dim_customers"),
-    "segments": ("dim_customers", "fct_segment_profiles"),
-    "churn": ("dim_customers", "fct_customer_churn_scores"),
+    "segments": ("dim_customers", "fct_segment_profiles", "fct_ml_model_metrics"),
+    "churn": ("dim_customers", "fct_customer_churn_scores", "fct_ml_model_metrics"),
     "clv": ("dim_customers", "fct_customer_clv_predictions", "fct_ml_model_metrics"),
     "satisfaction": (
         "dim_customers",
@@ -43,8 +43,9 @@ PAGE_TABLES: dict[str, tuple[str, ...]] = {
         "dim_products",
         "fct_product_associations",
         "fct_customer_recommendations",
+        "fct_ml_model_metrics",
     ),
-    "anomalies": ("dim_customers", "fct_customer_anomalies"),
+    "anomalies": ("dim_customers", "fct_customer_anomalies", "fct_ml_model_metrics"),
     "data_quality": (
         "dq_row_reconciliation",
         "dq_quarantined_rows",
@@ -393,30 +394,54 @@ def clv_by_segment(path: Path, filters: Filters) -> pd.DataFrame:
     )
 
 
-def clv_model_status(path: Path) -> dict[str, object]:
-    """The published CLV purchase model, whether it was fitted (and why
-    not) and whether its P(alive) is degenerate (and the note saying so),
-    from fct_ml_model_metrics."""
+def model_status(path: Path, model_name: str) -> dict[str, object]:
+    """Whether ``model_name``'s published candidate was fitted, and the
+    reason when it was not (its ``fitted`` row in fct_ml_model_metrics)."""
     frame = query(
         path,
         """
-        select candidate, metric_name, metric_value, note
+        select candidate, metric_value, note
+        from marts.fct_ml_model_metrics
+        where model_name = ? and is_published and metric_name = 'fitted'
+        """,
+        [model_name],
+    )
+    if frame.empty:
+        return {
+            "candidate": None,
+            "fitted": False,
+            "fitted_note": f"no {model_name} metrics in the warehouse",
+        }
+    row = frame.iloc[0]
+    return {
+        "candidate": row["candidate"],
+        "fitted": row["metric_value"] == 1,
+        "fitted_note": row["note"],
+    }
+
+
+def clv_model_status(path: Path) -> dict[str, object]:
+    """:func:`model_status` of the CLV purchase model, and whether its
+    P(alive) is degenerate (and the note saying so)."""
+    status = model_status(path, "clv_purchases")
+    if status["candidate"] is None:
+        status["fitted_note"] = "no CLV metrics"
+    degenerate = query(
+        path,
+        """
+        select metric_value, note
         from marts.fct_ml_model_metrics
         where
             model_name = 'clv_purchases'
             and is_published
-            and metric_name in ('fitted', 'p_alive_degenerate')
+            and metric_name = 'p_alive_degenerate'
         """,
     )
-    rows = {row.metric_name: row for row in frame.itertuples()}
-    fitted = rows.get("fitted")
-    degenerate = rows.get("p_alive_degenerate")
+    flag = not degenerate.empty and degenerate["metric_value"].iloc[0] == 1
     return {
-        "candidate": fitted.candidate if fitted is not None else None,
-        "fitted": fitted is not None and fitted.metric_value == 1,
-        "fitted_note": fitted.note if fitted is not None else "no CLV metrics",
-        "p_alive_degenerate": degenerate is not None and degenerate.metric_value == 1,
-        "p_alive_note": degenerate.note if degenerate is not None else None,
+        **status,
+        "p_alive_degenerate": bool(flag),
+        "p_alive_note": None if degenerate.empty else degenerate["note"].iloc[0],
     }
 
 

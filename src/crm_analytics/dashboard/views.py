@@ -54,6 +54,16 @@ def table(frame: pd.DataFrame) -> None:
     )
 
 
+def _not_fitted(path: Path, model_name: str, label: str) -> bool:
+    """Where a model's chart would be: says why it was not fitted (its
+    ``fitted`` row in fct_ml_model_metrics) and returns True; else False."""
+    status = load("model_status", path, model_name)
+    if status["fitted"]:
+        return False
+    st.info(f"The {label} was not fitted: {status['fitted_note']}.")
+    return True
+
+
 def _subset_note(filters: Filters) -> None:
     if filters.is_customer_subset:
         st.caption("Showing the customers in the selected segments and countries.")
@@ -187,6 +197,8 @@ def segments(path: Path, filters: Filters) -> None:
     st.subheader("RFM segments")
     chart(_share_chart(rfm, "rfm_segment"))
     st.subheader("Behavioural segments (k-means)")
+    if _not_fitted(path, "segmentation", "segmentation model"):
+        return
     st.caption(
         "Every buyer has a segment: one-time buyers are placed by the style of "
         "their one order. Revenue shares leave out the customers flagged as "
@@ -219,6 +231,8 @@ def churn(path: Path, filters: Filters) -> None:
         "in the churn horizon. The date range does not apply."
     )
     _subset_note(filters)
+    if _not_fitted(path, "churn", "churn model"):
+        return
     bands = load("churn_bands", path, filters)
     if bands.empty:
         st.info("No scored customers in this selection.")
@@ -456,6 +470,15 @@ def cohorts(path: Path, filters: Filters) -> None:
 
 def products(path: Path, filters: Filters) -> None:
     st.header("Products: associations and recommendations")
+    if not _not_fitted(path, "associations", "association model"):
+        _association_rules(path)
+    st.subheader("Recommendations")
+    _subset_note(filters)
+    if not _not_fitted(path, "recommendations", "recommendation model"):
+        _recommendations(path, filters)
+
+
+def _association_rules(path: Path) -> None:
     level = st.radio("Association level", ["category", "product"], horizontal=True)
     rules = load("product_associations", path, level)
     left, right = st.columns(2)
@@ -479,8 +502,9 @@ def products(path: Path, filters: Filters) -> None:
         )
     with right:
         table(rules)
-    st.subheader("Recommendations")
-    _subset_note(filters)
+
+
+def _recommendations(path: Path, filters: Filters) -> None:
     recommended = load("recommended_products", path, filters)
     chart(
         alt.Chart(recommended, title="Most recommended products (top 3 per customer)")
@@ -518,6 +542,8 @@ def anomalies(path: Path, filters: Filters) -> None:
         "the account. The date range does not apply."
     )
     _subset_note(filters)
+    if _not_fitted(path, "anomalies", "anomaly model"):
+        return
     revenue = load("anomaly_revenue", path, filters)
     flagged = load("anomalous_customers", path, filters)
     if revenue.empty:
