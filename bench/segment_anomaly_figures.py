@@ -9,9 +9,11 @@ functions on the warehouse's current feature snapshot (the same call the
 dbt model makes), so a warehouse built before the change can be measured
 too. With ``--truth`` (generated data) each candidate's adjusted Rand index
 against the planted personas is printed, over all buyers and over the
-buyers with 5+ purchase days. Anomalies: how much of the top of each
-marketing ranking the flagged customers take with and without the default
-exclusion, computed from the marts.
+buyers with 5+ purchase days, and the supervised ceiling: the ARI of a
+gradient-boosted classifier trained on the personas themselves (5-fold
+cross-validated predictions) from every numeric feature. Anomalies: how
+much of the top of each marketing ranking the flagged customers take with
+and without the default exclusion, computed from the marts.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import adjusted_rand_score
+from sklearn.model_selection import cross_val_predict
 
 from crm_analytics.ml.segments import assign_segments, fit_segments
 
@@ -78,6 +82,36 @@ def segmentation(connection, truth: Path | None, seed: int) -> None:
                     f"{adjusted_rand_score(persona[established], assigned[established]):.3f}",
                 )
             print(f"{name} | {coverage:.1%} | {k.iloc[0]:.0f} | {scores[0]} | {scores[1]}")
+    if persona is not None:
+        supervised_ceiling(features, persona, seed)
+
+
+def supervised_ceiling(features: pd.DataFrame, persona: np.ndarray, seed: int) -> None:
+    """How well the personas can be told apart from the features at all:
+    out-of-fold predictions of a classifier that is given the personas."""
+    numeric = features.select_dtypes(include=["number"]).astype(float)
+    numeric = numeric.loc[:, numeric.nunique() > 1]
+    predicted = cross_val_predict(
+        HistGradientBoostingClassifier(random_state=seed),
+        numeric.to_numpy(),
+        persona,
+        cv=5,
+        n_jobs=1,
+    )
+    days = features["count_purchase_days"].to_numpy()
+    groups = {"all buyers": days >= 1, "1 purchase day": days == 1}
+    groups["2-4 purchase days"] = (days >= 2) & (days <= 4)
+    groups["5+ purchase days"] = days >= 5
+    print(
+        f"supervised ceiling ({numeric.shape[1]} features, "
+        "5-fold gradient boosting on the personas):"
+    )
+    for name, rows in groups.items():
+        print(
+            f"  {name}: {rows.sum():,} buyers, ARI "
+            f"{adjusted_rand_score(persona[rows], predicted[rows]):.3f}, accuracy "
+            f"{(persona[rows] == predicted[rows]).mean():.3f}"
+        )
 
 
 def anomalies(connection) -> None:
