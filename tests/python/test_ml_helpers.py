@@ -47,7 +47,8 @@ def test_one_thread_limits_openmp_inside_the_model_only():
 
     before = openmp_threads()
     assert before, "no OpenMP runtime loaded"
-    assert max(before) > 1, "one core: a limit to one thread cannot be seen"
+    if max(before) == 1:
+        pytest.skip("OpenMP runs one thread here: a limit to one cannot be seen")
 
     @one_thread
     def model(dbt, session):
