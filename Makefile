@@ -21,7 +21,7 @@ export CRM_SERVING_PATH ?= warehouse/crm.duckdb
 # stable; it is never committed).
 PII_KEY_FILE ?= warehouse/.pii_hash_key
 
-.PHONY: demo test lint pytest install data build dashboard browser bench bench-daily bench-stress bench-real clean
+.PHONY: demo test test-fast lint pytest install data build dashboard browser bench bench-daily bench-stress bench-real clean
 
 demo: install data build
 
@@ -71,6 +71,11 @@ lint: install
 
 pytest: install browser
 	$(BIN)/pytest
+
+# The edit-run loop: the unit tests, no dbt build (under a minute). A test
+# that runs dbt without the e2e mark fails here and says so.
+test-fast: install
+	CRM_TEST_TIER=fast $(BIN)/pytest -m "not e2e" -q
 
 test: lint pytest
 

@@ -88,10 +88,32 @@ def table_digests(path: Path, schema: str = "marts") -> dict[str, str]:
         }
 
 
+#: Fixtures that build a warehouse with dbt: a test using one (directly or
+#: through another fixture) is marked ``e2e`` at collection.
+BUILD_FIXTURES = frozenset({"demo_warehouse", "ml_warehouse"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if BUILD_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
+def refuse_in_fast_tier(what: str) -> None:
+    """``make test-fast`` (CRM_TEST_TIER=fast) runs no dbt: a test that
+    does must be marked ``e2e``, and this failure says so."""
+    if os.environ.get("CRM_TEST_TIER") == "fast":
+        pytest.fail(
+            f"{what} in the fast tier: mark the test e2e "
+            "(pytestmark = pytest.mark.e2e, or use a build fixture)"
+        )
+
+
 def run_dbt(
     command: list[str], raw_dir: Path, db_path: Path, work_dir: Path
 ) -> subprocess.CompletedProcess:
     """Run dbt in the project against ``raw_dir``, writing ``db_path``."""
+    refuse_in_fast_tier(f"dbt {' '.join(command[:1])}")
     env = {
         **os.environ,
         "CRM_RAW_DIR": str(raw_dir),

@@ -26,6 +26,8 @@ from conftest import generate, table_digests
 
 from crm_analytics.contract import PROJECT_DIR
 
+pytestmark = pytest.mark.e2e
+
 
 class Builder:
     """Runs build + publish for one work directory, as ``make build`` does."""

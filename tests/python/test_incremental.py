@@ -98,6 +98,7 @@ def test_batch_days_of_unreadable_text_are_missing() -> None:
     assert _day(pd.Series(["not a date", "2024-13-45", ""])).isna().all()
 
 
+@pytest.mark.e2e
 def test_daily_batches_built_incrementally_equal_a_full_refresh(
     batched: Path, tmp_path: Path
 ) -> None:

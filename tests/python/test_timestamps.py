@@ -69,11 +69,13 @@ def parsed(tmp_path_factory) -> tuple[dict[str, str], dict[str, str]]:
     return expected, dict(zip(frame["order_id"], frame["utc"], strict=True))
 
 
+@pytest.mark.e2e
 def test_a_value_with_a_zone_is_converted_to_utc(parsed):
     expected, got = parsed
     assert {key: got[key] for key in ZONED} == {key: expected[key] for key in ZONED}
 
 
+@pytest.mark.e2e
 def test_values_without_a_zone_are_utc_whatever_comes_before_them(parsed):
     expected, got = parsed
     shifted = {
