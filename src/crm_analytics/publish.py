@@ -109,6 +109,7 @@ def publish(build_path: Path, serving_path: Path) -> Published:
     remove_abandoned_copies(serving_path)
     staging = serving_path.with_name(f".{serving_path.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
+    old_wal = staging.with_name(f"{staging.name}.old.wal")
     rows = 0
     try:
         with duckdb.connect() as connection:
@@ -137,6 +138,14 @@ def publish(build_path: Path, serving_path: Path) -> Published:
             connection.execute("detach build")
         with open(staging, "rb") as handle:
             os.fsync(handle.fileno())
+        # A WAL beside the serving file (a read-write client that died
+        # without a checkpoint) belongs to the old file: DuckDB would replay
+        # it into the new one and every reader would fail ("WAL does not
+        # match database file"). Move it away first, so no reader of the new
+        # file ever sees it, and delete it with the old file.
+        stale_wal = Path(f"{serving_path}.wal")
+        if stale_wal.exists():
+            os.replace(stale_wal, old_wal)
         os.replace(staging, serving_path)
         directory = os.open(serving_path.parent, os.O_RDONLY)
         try:
@@ -146,6 +155,7 @@ def publish(build_path: Path, serving_path: Path) -> Published:
     finally:
         staging.unlink(missing_ok=True)
         Path(f"{staging}.wal").unlink(missing_ok=True)
+        old_wal.unlink(missing_ok=True)
     return Published(serving_path, len(tables), rows, time.perf_counter() - started)
 
 
