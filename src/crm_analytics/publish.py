@@ -32,6 +32,7 @@ import duckdb
 
 from crm_analytics.contract import PROJECT_DIR
 from crm_analytics.pii import HashKeyError, hash_key
+from crm_analytics.settings import check_run
 
 SERVING_STORAGE_VERSION = "v1.4.0"
 """Files written for this version open in DuckDB 1.4 and newer clients."""
@@ -284,6 +285,16 @@ def main(argv: list[str] | None = None) -> int:
     serving_path = args.serving_path or Path(
         os.environ.get("CRM_SERVING_PATH", DEFAULT_SERVING)
     )
+    problems = check_run(
+        [] if args.publish_only else dbt_args, os.environ, build_path, serving_path
+    )
+    if problems:
+        detail = "\n".join(f"  {line}" for line in problems)
+        print(
+            f"not published: bad settings; {serving_path} was not changed.\n{detail}",
+            file=sys.stderr,
+        )
+        return 1
     try:
         if args.publish_only:
             result = publish(build_path, serving_path)
