@@ -1,7 +1,7 @@
 {#- Checks the settings a user gives (dbt variables and raw_dir) before
     anything is read, appending one line per bad value to `problems`:
     as_of_date must be a real YYYY-MM-DD date, the numeric variables
-    non-negative numbers (they are spliced into SQL), and raw_dir a path
+    numbers within their bounds (they are spliced into SQL), and raw_dir a path
     without the characters DuckDB's glob reads as a pattern. The RFM grains
     are checked where they are used, at parse time (rfm_period_start). -#}
 {% macro load_raw_check_settings(raw_dir, problems) %}
@@ -29,23 +29,49 @@
             ) -%}
         {%- endif -%}
     {%- endif -%}
-    {%- for name in [
-        'identity_max_group_size', 'max_price_to_list_ratio',
-        'association_min_support', 'association_min_confidence',
-        'ticket_resolution_target_hours', 'churn_inactivity_days',
-        'seasonal_min_holiday_orders', 'seasonal_min_holiday_share',
-        'signal_overdue_factor', 'clv_horizon_months',
-        'clv_monthly_discount_rate', 'clv_holdout_days',
-        'churn_horizon_days', 'purchase_horizon_days',
-        'segment_min_purchase_days', 'anomaly_magnitude_factor',
-        'anomaly_return_p', 'recommendation_top_k',
-        'recommendation_holdout_days', 'random_seed'
-    ] -%}
+    {#- The same bounds as crm_analytics.settings.NUMERIC_SETTINGS (the
+        publish checks them before dbt starts; this is for a bare dbt build;
+        tests/python/test_hostile_setting.py keeps the two equal). -#}
+    {%- set bounds = {
+        'identity_max_group_size': ['int', 1, 1000],
+        'max_price_to_list_ratio': ['number', 1, 1000000],
+        'max_quarantine_share': ['number', 0, 1],
+        'association_min_support': ['number', 0, 1000],
+        'association_min_confidence': ['number', 0, 1],
+        'ticket_resolution_target_hours': ['number', 1, 8760],
+        'churn_inactivity_days': ['int', 1, 3660],
+        'seasonal_min_holiday_orders': ['int', 0, 1000000],
+        'seasonal_min_holiday_share': ['number', 0, 1],
+        'signal_overdue_factor': ['number', 1, 100],
+        'clv_horizon_months': ['int', 1, 120],
+        'clv_monthly_discount_rate': ['number', 0, 1],
+        'clv_holdout_days': ['int', 1, 3660],
+        'churn_horizon_days': ['int', 1, 3660],
+        'purchase_horizon_days': ['int', 1, 3660],
+        'segment_min_purchase_days': ['int', 1, 1000],
+        'anomaly_magnitude_factor': ['number', 1, 1000],
+        'anomaly_return_p': ['number', 0, 1],
+        'recommendation_top_k': ['int', 1, 1000],
+        'recommendation_holdout_days': ['int', 1, 3660],
+        'recommendation_min_buyers': ['int', 1, 1000000000],
+        'recommendation_min_evaluation_customers': ['int', 1, 1000000000],
+        'random_seed': ['int', 0, 4294967295]
+    } -%}
+    {%- for name, bound in bounds.items() -%}
         {%- set value = var(name) | string | trim -%}
-        {%- if not modules.re.fullmatch('[0-9]+(\\.[0-9]+)?([eE]-?[0-9]+)?', value) -%}
+        {%- set kind = 'a whole number' if bound[0] == 'int' else 'a number' -%}
+        {%- set valid = modules.re.fullmatch(
+            '[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?', value
+        ) is not none -%}
+        {%- if valid -%}
+            {%- set number = value | float -%}
+            {%- set valid = bound[1] <= number <= bound[2]
+                and (bound[0] != 'int' or number % 1 == 0) -%}
+        {%- endif -%}
+        {%- if not valid -%}
             {%- do problems.append(
-                "Variable " ~ name ~ " must be a non-negative number, got '"
-                ~ value ~ "'."
+                "Variable " ~ name ~ " must be " ~ kind ~ " from "
+                ~ bound[1] ~ " to " ~ bound[2] ~ ", got '" ~ value[:80] ~ "'."
             ) -%}
         {%- endif -%}
     {%- endfor -%}

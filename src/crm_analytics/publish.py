@@ -32,6 +32,7 @@ import duckdb
 
 from crm_analytics.contract import PROJECT_DIR
 from crm_analytics.pii import HashKeyError, hash_key
+from crm_analytics.settings import check_run
 
 SERVING_STORAGE_VERSION = "v1.4.0"
 """Files written for this version open in DuckDB 1.4 and newer clients."""
@@ -109,6 +110,7 @@ def publish(build_path: Path, serving_path: Path) -> Published:
     remove_abandoned_copies(serving_path)
     staging = serving_path.with_name(f".{serving_path.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
+    old_wal = staging.with_name(f"{staging.name}.old.wal")
     rows = 0
     try:
         with duckdb.connect() as connection:
@@ -138,6 +140,14 @@ def publish(build_path: Path, serving_path: Path) -> Published:
             connection.execute("detach build")
         with open(staging, "rb") as handle:
             os.fsync(handle.fileno())
+        # A WAL beside the serving file (a read-write client that died
+        # without a checkpoint) belongs to the old file: DuckDB would replay
+        # it into the new one and every reader would fail ("WAL does not
+        # match database file"). Move it away first, so no reader of the new
+        # file ever sees it, and delete it with the old file.
+        stale_wal = Path(f"{serving_path}.wal")
+        if stale_wal.exists():
+            os.replace(stale_wal, old_wal)
         os.replace(staging, serving_path)
         directory = os.open(serving_path.parent, os.O_RDONLY)
         try:
@@ -147,6 +157,7 @@ def publish(build_path: Path, serving_path: Path) -> Published:
     finally:
         staging.unlink(missing_ok=True)
         Path(f"{staging}.wal").unlink(missing_ok=True)
+        old_wal.unlink(missing_ok=True)
     return Published(serving_path, len(tables), rows, time.perf_counter() - started)
 
 
@@ -275,6 +286,16 @@ def main(argv: list[str] | None = None) -> int:
     serving_path = args.serving_path or Path(
         os.environ.get("CRM_SERVING_PATH", DEFAULT_SERVING)
     )
+    problems = check_run(
+        [] if args.publish_only else dbt_args, os.environ, build_path, serving_path
+    )
+    if problems:
+        detail = "\n".join(f"  {line}" for line in problems)
+        print(
+            f"not published: bad settings; {serving_path} was not changed.\n{detail}",
+            file=sys.stderr,
+        )
+        return 1
     try:
         if args.publish_only:
             result = publish(build_path, serving_path)

@@ -1501,14 +1501,27 @@ def bad_settings_output(tmp_path_factory) -> str:
         "{as_of_date: '2024-02-30', "
         "max_price_to_list_ratio: '100; drop table raw.orders'}"
     )
-    return assert_one_clear_stop(publish_run(raw_dir, work, "--vars", vars_text), work)
+    # A bare dbt build: the dbt-side check (the publish checks the numeric
+    # settings before dbt starts, tests/python/test_hostile_setting.py).
+    result = run_dbt(
+        ["build", "--select", "staging", "--vars", vars_text],
+        raw_dir,
+        work / "build.duckdb",
+        work,
+    )
+    output = result.stdout
+    assert result.returncode != 0, output[-4000:]
+    assert output.count("Encountered an error") == 1, output[-4000:]
+    for words in RAW_ERROR_WORDS:
+        assert words not in output, output[-4000:]
+    return output
 
 
 @pytest.mark.parametrize(
     "expected",
     [
         "as_of_date must be a date written YYYY-MM-DD, got '2024-02-30'",
-        "max_price_to_list_ratio must be a non-negative number, "
+        "max_price_to_list_ratio must be a number from 1 to 1000000, "
         "got '100; drop table raw.orders'",
         "contains * ? [ or ], which DuckDB reads as a file pattern",
     ],
