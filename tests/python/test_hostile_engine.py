@@ -161,6 +161,7 @@ def test_a_degenerate_candidate_is_not_chosen_a_sound_one_is():
     assert reason is not None and "r ran away to 4.5e+12" in reason
 
 
+@pytest.mark.e2e
 def test_similar_rate_transactions_publish_with_clv_not_fitted(tmp_path: Path):
     """A clean transactions.csv where every buyer buys 5 times a year: the
     build and the publish succeed, CLV says why it is not fitted (one

@@ -125,6 +125,7 @@ def test_the_dbt_side_check_declares_the_same_bounds():
     assert declared == expected
 
 
+@pytest.mark.e2e
 def test_bare_dbt_build_checks_the_bounds_too(tmp_path):
     """dbt build without the publish: the on-run-start check names the
     setting and its range, before any model runs."""
