@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from crm_analytics.generate import RAW_TABLES, pools
+from crm_analytics.generate import RAW_TABLES, people, pools
 from crm_analytics.generate import behaviour as bh
 from crm_analytics.generate.__main__ import main
 
@@ -50,7 +50,14 @@ def raw(out_dir: Path) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def truth(out_dir: Path) -> dict[str, pd.DataFrame]:
-    names = ("persons", "source_records", "bundles", "defects")
+    names = (
+        "persons",
+        "source_records",
+        "bundles",
+        "defects",
+        "collections",
+        "person_styles",
+    )
     return {t: _read(out_dir, t, "truth") for t in names}
 
 
@@ -401,6 +408,48 @@ def test_personas_differ_in_order_frequency(raw, truth):
     assert per_persona["loyal_regular"] > 2.5 * per_persona["occasional"]
     assert per_persona["family_shopper"] > 2 * per_persona["big_spender"]
     assert 7 < len(orders) / len(persons) < 13
+
+
+def test_collections_split_each_category_into_one_per_style(raw, truth):
+    coll = truth["collections"]
+    products = raw["products"].drop_duplicates("product_id")
+    assert set(coll["product_id"]) == set(products["product_id"])
+    assert coll["product_id"].is_unique
+    per_collection = coll.groupby("collection_id")
+    assert (per_collection["category"].nunique() == 1).all()
+    assert (per_collection["style"].nunique() == 1).all()
+    per_category = coll.groupby("category")
+    assert (per_category["collection_id"].nunique() == people.N_STYLES).all()
+    assert (per_category["style"].nunique() == people.N_STYLES).all()
+    sizes = per_collection.size()
+    assert sizes.max() - sizes.min() <= 1
+
+
+def test_persons_buy_mostly_from_their_favourite_styles(raw, truth):
+    styles = truth["person_styles"]
+    assert set(styles["person_id"]) == set(truth["persons"]["person_id"])
+    first = styles["favourite_style"].astype(int)
+    second = pd.to_numeric(styles["second_style"], errors="coerce")
+    assert first.between(0, people.N_STYLES - 1).all()
+    assert (second.dropna() != first[second.notna()]).all()
+    assert 0.2 < second.notna().mean() < 0.4
+    orders = _order_persons(raw, truth)[["order_id", "person_id"]]
+    lines = raw["order_lines"].merge(orders, on="order_id")
+    lines = lines.merge(truth["collections"], on="product_id")
+    lines = lines.merge(styles, on="person_id")
+    style = lines["style"].astype(int)
+    favourite = (style == lines["favourite_style"].astype(int)) | (
+        style == pd.to_numeric(lines["second_style"], errors="coerce")
+    )
+    # COLLECTION_SHARE of items come from a favourite style's collection,
+    # and a few more by chance from the whole category; without the
+    # planted tastes the share would be about 1.3 styles in 5.
+    share = favourite.mean()
+    assert bh.COLLECTION_SHARE < share < bh.COLLECTION_SHARE + 0.15, share
+    # one style away from the favourite is rarely bought
+    other = style == (lines["favourite_style"].astype(int) + 1) % people.N_STYLES
+    other &= ~favourite
+    assert other.mean() < 0.08
 
 
 def test_churn_signal(raw, truth):

@@ -4,7 +4,8 @@
 churn, their records in a CRM and a web shop, orders, tickets, surveys,
 web/email events and order reviews; writes the raw tables of the dbt source
 contract with planted defects; and writes the truth (persons, record-to-person map,
-planted bundles, every planted defect by file row) for testing the pipeline.
+planted bundles, planted collections and each person's favourite styles,
+every planted defect by file row) for testing the pipeline.
 See ``docs/demo_data.md``.
 """
 
@@ -47,7 +48,7 @@ _STREAMS: tuple[str, ...] = (
     "render_lines", "render_products", "render_tickets", "render_surveys",
     "render_web", "render_email",
     # Appended, so the streams above (and the files they make) are unchanged.
-    "reviews", "render_reviews",
+    "reviews", "render_reviews", "collections",
 )  # fmt: skip
 
 
@@ -103,6 +104,30 @@ def _bundles_truth(bundles: pd.DataFrame) -> pa.Table:
                 .map("{:.2f}".format)
                 .to_numpy(),
                 pa.string(),
+            ),
+        }
+    )
+
+
+def _collections_truth(products: pd.DataFrame) -> pa.Table:
+    return pa.table(
+        {
+            "product_id": tables.product_ids(np.arange(len(products))),
+            "category": fmt.labels(pools.CATEGORIES, products["category"].to_numpy()),
+            "style": fmt.integers(products["style"].to_numpy()),
+            "collection_id": fmt.ids("COL", products["collection"].to_numpy() + 1, 2),
+        }
+    )
+
+
+def _styles_truth(persons: pd.DataFrame, styles: np.ndarray) -> pa.Table:
+    width = fmt.id_width(len(persons))
+    return pa.table(
+        {
+            "person_id": fmt.ids("PER", persons["person_no"].to_numpy(), width),
+            "favourite_style": fmt.integers(styles[:, 0]),
+            "second_style": fmt.integers(
+                np.maximum(styles[:, 1], 0), valid=styles[:, 1] >= 0
             ),
         }
     )
@@ -188,10 +213,12 @@ def generate(
             ),
         )
         favourite = bh.favourite_categories(persons, rng["lines"])
+        products = people.plant_collections(products, rng["collections"])
+        styles = bh.favourite_styles(persons, rng["collections"])
         lines, orders = step(
             "lines",
             lambda: bh.simulate_lines(
-                orders, persons, favourite, products, bundles, rng["lines"]
+                orders, persons, favourite, products, bundles, rng["lines"], styles
             ),
         )
         account_width = fmt.id_width(len(accounts))
@@ -226,6 +253,7 @@ def generate(
                 churn_at,
                 window,
                 rng["web"],
+                styles,
             ),
         )
         email, campaigns = step(
@@ -303,6 +331,8 @@ def generate(
             truth_dir / "source_records.csv",
         )
         write_csv(_bundles_truth(bundles), truth_dir / "bundles.csv")
+        write_csv(_collections_truth(products), truth_dir / "collections.csv")
+        write_csv(_styles_truth(persons, styles), truth_dir / "person_styles.csv")
         defect_frame = pd.concat(defects, ignore_index=True)
         defect_frame["row_number"] = defect_frame["row_number"].astype(np.int64)
         step(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm_analytics.generate import pools
+from crm_analytics.generate import people, pools
 from crm_analytics.generate.people import DAY, YEAR, Window
 
 ORDER_STATUSES: tuple[str, ...] = ("completed", "cancelled", "returned")
@@ -255,20 +255,53 @@ def simulate_orders(
     )
 
 
-def _category_cdfs(products: pd.DataFrame) -> np.ndarray:
-    """Cumulative product-choice weights per (persona, category)."""
+#: Chance that a person has a second favourite style.
+SECOND_STYLE_P = 0.3
+#: Chance that an item is drawn from the collection of one of the person's
+#: favourite styles in its category (else from the whole category).
+COLLECTION_SHARE = 0.8
+
+
+def _choice_cdfs(products: pd.DataFrame, group: np.ndarray) -> np.ndarray:
+    """Cumulative product-choice weights per (persona, group): within a group
+    (a category or a collection), popular products (and, for big spenders,
+    expensive ones relative to the category's median price) weigh more."""
     bias = _param("price")
     cat = products["category"].to_numpy()
     price = products["list_cents"].to_numpy().astype(float)
     pop = products["popularity"].to_numpy()
-    cdfs = np.zeros((len(bias), len(pools.CATEGORIES), len(products)))
-    for c in range(len(pools.CATEGORIES)):
-        in_cat = cat == c
-        rel = price / np.median(price[in_cat])
+    median = np.array([np.median(price[cat == c]) for c in range(cat.max() + 1)])
+    rel = price / median[cat]
+    n_groups = int(group.max()) + 1
+    cdfs = np.zeros((len(bias), n_groups, len(products)))
+    for g in range(n_groups):
+        in_group = group == g
         for p, b in enumerate(bias):
-            w = np.where(in_cat, pop * rel**b, 0.0)
-            cdfs[p, c] = np.cumsum(w) / w.sum()
+            w = np.where(in_group, pop * rel**b, 0.0)
+            cdfs[p, g] = np.cumsum(w) / w.sum()
     return cdfs
+
+
+def _category_cdfs(products: pd.DataFrame) -> np.ndarray:
+    """Cumulative product-choice weights per (persona, category)."""
+    return _choice_cdfs(products, products["category"].to_numpy())
+
+
+def _item_collections(
+    category: np.ndarray,
+    styles: np.ndarray,
+    n_styles: int,
+    rng: np.random.Generator,
+    share: float,
+) -> np.ndarray:
+    """Per item, the collection it is drawn from, or -1: with probability
+    ``share`` the collection of its category in one of the person's
+    favourite ``styles`` (items x 2, -1 = none; one of two at random)."""
+    n = category.size
+    second = (styles[:, 1] >= 0) & (rng.random(n) < 0.5)
+    style = np.where(second, styles[:, 1], styles[:, 0])
+    use = (style >= 0) & (rng.random(n) < share)
+    return np.where(use, category * n_styles + style, -1)
 
 
 def sample_products(
@@ -276,14 +309,22 @@ def sample_products(
     favourite: np.ndarray,
     products: pd.DataFrame,
     rng: np.random.Generator,
+    styles: np.ndarray | None = None,
+    share: float | None = None,
 ) -> np.ndarray:
     """Draw a product index per item from the persona's category mix.
 
     With probability 0.3 the item comes from the person's favourite category;
     within a category, popular products (and, for big spenders, expensive
-    ones) are more likely.
+    ones) are more likely. ``styles`` (items x 2, -1 = none) are the
+    person's favourite styles (:func:`favourite_styles`): with probability
+    ``share`` (:data:`COLLECTION_SHARE`) the item comes from the collection
+    of one of them in its category, with the same weights restricted to
+    it. The category of an item is drawn first either way, so the
+    persona's category mix is unchanged by styles.
     """
     n = persona.size
+    n_cat = len(pools.CATEGORIES)
     mix = np.array([pools.PERSONA_PARAMS[p]["mix"] for p in pools.PERSONAS])
     mix_cdf = mix.cumsum(axis=1) / mix.sum(axis=1, keepdims=True)
     u = rng.random(n)
@@ -291,18 +332,32 @@ def sample_products(
     for p in range(len(pools.PERSONAS)):
         idx = np.flatnonzero(persona == p)
         category[idx] = np.searchsorted(mix_cdf[p], u[idx], side="right")
-    category = np.minimum(category, len(pools.CATEGORIES) - 1)
+    category = np.minimum(category, n_cat - 1)
     category = np.where(rng.random(n) < 0.3, favourite, category)
+    group = category
     cdfs = _category_cdfs(products)
+    if styles is not None:
+        collection = products["collection"].to_numpy()
+        n_styles = int(products["style"].max()) + 1
+        chosen = _item_collections(
+            category,
+            styles,
+            n_styles,
+            rng,
+            COLLECTION_SHARE if share is None else share,
+        )
+        group = np.where(chosen >= 0, n_cat + chosen, category)
+        cdfs = np.concatenate([cdfs, _choice_cdfs(products, collection)], axis=1)
+    n_groups = cdfs.shape[1]
     product = np.zeros(n, dtype=np.int64)
     u = rng.random(n)
-    key = persona.astype(np.int64) * len(pools.CATEGORIES) + category
+    key = persona.astype(np.int64) * n_groups + group
     order = np.argsort(key, kind="stable")
-    bounds = np.searchsorted(key[order], np.arange(cdfs.shape[0] * cdfs.shape[1] + 1))
+    bounds = np.searchsorted(key[order], np.arange(cdfs.shape[0] * n_groups + 1))
     for k in range(bounds.size - 1):
         idx = order[bounds[k] : bounds[k + 1]]
         if idx.size:
-            cdf = cdfs[k // len(pools.CATEGORIES), k % len(pools.CATEGORIES)]
+            cdf = cdfs[k // n_groups, k % n_groups]
             product[idx] = np.searchsorted(cdf, u[idx], side="right")
     return np.minimum(product, len(products) - 1)
 
@@ -317,6 +372,18 @@ def favourite_categories(persons: pd.DataFrame, rng: np.random.Generator):
     return np.minimum(fav, len(pools.CATEGORIES) - 1)
 
 
+def favourite_styles(persons: pd.DataFrame, rng: np.random.Generator):
+    """Each person's favourite styles (persons x 2, -1 = none): one drawn
+    uniformly, and with probability :data:`SECOND_STYLE_P` a second,
+    different one. The number of styles is :data:`people.N_STYLES`."""
+    n = len(persons)
+    k = people.N_STYLES
+    first = rng.integers(0, k, n)
+    second = (first + rng.integers(1, k, n)) % k
+    second = np.where(rng.random(n) < SECOND_STYLE_P, second, -1)
+    return np.stack([first, second], axis=1)
+
+
 def simulate_lines(
     orders: pd.DataFrame,
     persons: pd.DataFrame,
@@ -324,10 +391,13 @@ def simulate_lines(
     products: pd.DataFrame,
     bundles: pd.DataFrame,
     rng: np.random.Generator,
+    styles: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Order lines, plus order money (discount and shipping) filled in.
 
-    Lines per order are ``1 + Poisson(basket - 1)``; bundle consequents are
+    Lines per order are ``1 + Poisson(basket - 1)``, each product drawn by
+    :func:`sample_products` (with the person's favourite ``styles``, when
+    given); bundle consequents are
     added to orders holding their antecedent with the planted probability.
     Bulk resellers buy 50-500 units per line. Returns (lines, orders).
     """
@@ -335,7 +405,13 @@ def simulate_lines(
     n_lines = 1 + rng.poisson(_param("basket")[persona] - 1)
     o_idx = np.repeat(np.arange(len(orders)), n_lines)
     o_person = orders["person_idx"].to_numpy()[o_idx]
-    product = sample_products(persona[o_idx], favourite[o_person], products, rng)
+    product = sample_products(
+        persona[o_idx],
+        favourite[o_person],
+        products,
+        rng,
+        None if styles is None else styles[o_person],
+    )
 
     extra_o, extra_p = [], []
     for row in bundles.itertuples(index=False):  # ~10 planted rules
@@ -478,13 +554,15 @@ def simulate_web_events(
     churn_at: np.ndarray,
     window: Window,
     rng: np.random.Generator,
+    styles: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Web/app tracking events: checkout sessions and browsing sessions.
 
     Half of the web/app orders come with a four-event converting session
     (start, view, add to cart, checkout). Browsing sessions (one to three
     product views, sometimes an add to cart) add about a quarter session per
-    order; 15% of them are anonymous. Churned persons rarely browse.
+    order; 15% of them are anonymous. Churned persons rarely browse. Viewed
+    products follow the person's tastes as their purchases do.
     """
     online = np.flatnonzero(
         (orders["channel"].to_numpy() <= 1) & (rng.random(len(orders)) < 0.5)
@@ -524,7 +602,13 @@ def simulate_web_events(
     pos = np.arange(sess.size) - np.repeat(first, n_events)
     etype = np.where(pos == 0, 0, np.where(pos <= np.repeat(n_views, n_events), 1, 2))
     persona = persons["persona"].to_numpy()[p_idx]
-    prod = sample_products(persona[sess], favourite[p_idx][sess], products, rng)
+    prod = sample_products(
+        persona[sess],
+        favourite[p_idx][sess],
+        products,
+        rng,
+        None if styles is None else styles[p_idx][sess],
+    )
     browse = {
         "session": online.size + sess,
         "account_no": account_no[sess],

@@ -1,4 +1,5 @@
-"""Persons (the truth entity), the product catalogue and the planted bundles.
+"""Persons (the truth entity), the product catalogue, the planted bundles
+and the planted product collections.
 
 All functions are pure: they take a seeded :class:`numpy.random.Generator`
 and return new frames. Times are int64 epoch seconds (UTC), dates int32
@@ -272,3 +273,35 @@ def plant_bundles(
         }
     )
     return bundles, products
+
+
+#: Collections (product lines) per category, and so styles.
+N_STYLES = 5
+
+
+def plant_collections(
+    products: pd.DataFrame, rng: np.random.Generator, n_styles: int = N_STYLES
+) -> pd.DataFrame:
+    """Split each category's products into ``n_styles`` collections.
+
+    A collection is a small group of related products of one category (a
+    brand's range, a kitchen set, a book series). Collections come in
+    styles that run across categories (say classic, outdoor, minimalist,
+    playful): collection ``s`` of every category is of style ``s``. Each
+    category's products, in random order, are dealt round-robin into its
+    collections. Persons have one or two favourite styles and buy much of
+    every category from those styles' collections
+    (:func:`behaviour.favourite_styles`): the co-purchase structure a
+    recommender can learn, within a category and across categories.
+    Returns the products with ``style`` and ``collection`` (category x
+    ``n_styles`` + style).
+    """
+    products = products.copy()
+    category = products["category"].to_numpy()
+    style = np.zeros(len(products), dtype=np.int64)
+    for code in np.unique(category):
+        idx = rng.permutation(np.flatnonzero(category == code))
+        style[idx] = np.arange(idx.size) % n_styles
+    products["style"] = style
+    products["collection"] = category * n_styles + style
+    return products
