@@ -86,7 +86,9 @@ class PiiFinding:
     count: int
 
     def __str__(self) -> str:
-        return f"{self.table}.{self.column}: {self.count:,} values look like {self.kind}"
+        return (
+            f"{self.table}.{self.column}: {self.count:,} values look like {self.kind}"
+        )
 
 
 def _quote(identifier: str) -> str:

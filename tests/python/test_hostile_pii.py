@@ -141,8 +141,7 @@ def test_free_text_and_keys_reach_the_serving_file_masked(pii_build) -> None:
     with duckdb.connect(str(serving), read_only=True) as connection:
         comments = dict(
             connection.execute(
-                "select response_id, response_comment "
-                "from marts.fct_survey_responses"
+                "select response_id, response_comment from marts.fct_survey_responses"
             ).fetchall()
         )
         keys = connection.execute(
@@ -198,8 +197,9 @@ def test_publish_refuses_text_that_looks_like_pii_and_names_the_column(
     with pytest.raises(PublishError) as error:
         publish(build_copy, serving)
     message = str(error.value)
-    assert "marts.fct_survey_responses.response_comment: 2 values look like an email" in (
-        message
+    assert (
+        "marts.fct_survey_responses.response_comment: 2 values look like an email"
+        in (message)
     )
     assert "marts.dim_products.category: 2 values look like a phone number" in message
     assert serving.read_bytes() == b"the old serving file"
