@@ -15,10 +15,10 @@ contacts as (
 
 ),
 
-{#- The names each contact_id was written with, to mask in its comments
-    (a contact in several rows may carry more than one spelling). -#}
 contact_names as (
 
+    {#- The names each contact_id was written with, to mask in its
+        comments (a contact in several rows may carry more spellings). -#}
     select
         contacts.contact_id,
         min(contacts.first_name) as first_name_min,
