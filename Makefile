@@ -83,10 +83,13 @@ test: lint pytest
 # floor, lifetimes and mlxtend (their own venv in bench/.venv-ref); writes
 # docs/benchmarks.md and bench/results.json. About an hour on 2 cores.
 BENCH_SIZES ?= 10000,100000,1000000
+# Examples of the raw-contract fuzzer in make bench (make test runs 3).
+FUZZ_EXAMPLES ?= 50
 BENCH_DAILY_CUSTOMERS ?= 1000000
 BENCH_STRESS_LINES ?= 100000000
 bench: install
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --out docs/benchmarks.md
+	CRM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/python/test_fuzz.py
 
 # A one-day incremental run (base build, then one daily batch) and the
 # 100M-order-line stress run; each files its figures in docs/benchmarks.md.

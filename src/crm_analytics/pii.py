@@ -7,6 +7,11 @@ dates. Where BI needs to link a customer to another system by email it gets
 from the environment variable ``CRM_PII_HASH_KEY`` (never from the
 repository, never written to dbt's artifacts). Without the key nobody can
 test a guessed email against the hash, which a plain sha256 would allow.
+
+Free text (comments, product names, quarantine details) is masked in the
+models by the macro ``mask_pii``; ``EMAIL_PATTERN`` and ``PHONE_PATTERN``
+are the patterns of ``macros/pii_patterns.sql`` (a test keeps them equal),
+and ``find_pii`` scans tables with them before a publish.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import hashlib
 import hmac
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+import duckdb
 
 HASH_KEY_ENV = "CRM_PII_HASH_KEY"
 MIN_KEY_LENGTH = 32
@@ -51,3 +59,78 @@ def keyed_hash(value: object, key: bytes) -> str | None:
 def keyed_hashes(values: Iterable[object], key: bytes) -> list[str | None]:
     """``keyed_hash`` of each value."""
     return [keyed_hash(value, key) for value in values]
+
+
+EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+"""An email address anywhere in a text (RE2 and Python re alike)."""
+
+PHONE_PATTERN = r"(\+|\b)[0-9]([ ().-]{0,2}[0-9]){7,14}\b"
+"""A phone number anywhere in a text: 8-15 digits standing alone,
+optionally after a +, with at most two of ' ().-' between digits."""
+
+ISO_DATE_PATTERN = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+"""ISO dates, which PHONE_PATTERN would take for phones: left alone."""
+
+IDENTIFIER_SUFFIXES = ("_id", "_key")
+"""Columns named so hold source keys, where a long digit run is an order
+or account number, not a phone: the scan looks for emails only there."""
+
+
+@dataclass(frozen=True)
+class PiiFinding:
+    """A published text column holding values that look like personal data."""
+
+    table: str
+    column: str
+    kind: str
+    count: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.table}.{self.column}: {self.count:,} values look like {self.kind}"
+        )
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def find_pii(
+    connection: duckdb.DuckDBPyConnection, database: str, schemas: Iterable[str]
+) -> list[PiiFinding]:
+    """Every text column (varchar, or a list of them) of ``schemas`` in the
+    attached ``database`` whose values match EMAIL_PATTERN, or
+    PHONE_PATTERN once ISO dates are removed (not in identifier columns),
+    with how many values match. The mask tokens ([email], [phone], [name])
+    and hex hashes match neither."""
+    schema_list = ", ".join(_literal(schema) for schema in schemas)
+    columns = connection.execute(
+        "select schema_name, table_name, column_name from duckdb_columns() "
+        f"where database_name = {_literal(database)} "
+        f"and schema_name in ({schema_list}) "
+        "and data_type like 'VARCHAR%' order by 1, 2, column_index"
+    ).fetchall()
+    findings = []
+    for schema, table, column in columns:
+        value = f"cast({_quote(column)} as varchar)"
+        checks = {"an email": f"regexp_matches({value}, {_literal(EMAIL_PATTERN)})"}
+        if not column.endswith(IDENTIFIER_SUFFIXES):
+            checks["a phone number"] = (
+                f"regexp_matches(regexp_replace({value}, "
+                f"{_literal(ISO_DATE_PATTERN)}, '', 'g'), {_literal(PHONE_PATTERN)})"
+            )
+        counts = connection.execute(
+            "select "
+            + ", ".join(f"count(*) filter (where {check})" for check in checks.values())
+            + f" from {_quote(database)}.{_quote(schema)}.{_quote(table)}"
+        ).fetchone()
+        findings += [
+            PiiFinding(f"{schema}.{table}", column, kind, count)
+            for kind, count in zip(checks, counts, strict=True)
+            if count
+        ]
+    return findings

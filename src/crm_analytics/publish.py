@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 
 from crm_analytics.contract import PROJECT_DIR
-from crm_analytics.pii import HashKeyError, hash_key
+from crm_analytics.pii import HashKeyError, find_pii, hash_key
 from crm_analytics.settings import check_run
 
 SERVING_STORAGE_VERSION = "v1.4.0"
@@ -98,10 +98,25 @@ def remove_abandoned_copies(serving_path: Path) -> list[Path]:
     return removed
 
 
+def refuse_personal_data(connection: duckdb.DuckDBPyConnection) -> None:
+    """Raise PublishError naming each table.column of the attached build's
+    published schemas whose text looks like an email or a phone number,
+    with how many values: free text is masked in the models (mask_pii), so
+    a match is personal data a model let through."""
+    findings = find_pii(connection, "build", PUBLISHED_SCHEMAS)
+    if findings:
+        lines = "\n".join(f"  {finding}" for finding in findings)
+        raise PublishError(
+            "text that looks like personal data would be published (mask it "
+            f"with the macro mask_pii in the model that carries it):\n{lines}"
+        )
+
+
 def publish(build_path: Path, serving_path: Path) -> Published:
     """Copy the published schemas of ``build_path`` into a new file and move
     it over ``serving_path`` atomically. Raises PublishError when the build
-    file is missing or has no mart tables; the serving file is untouched."""
+    file is missing, has no mart tables or holds text that looks like
+    personal data (refuse_personal_data); the serving file is untouched."""
     started = time.perf_counter()
     build_path, serving_path = Path(build_path), Path(serving_path)
     if not build_path.exists():
@@ -121,6 +136,7 @@ def publish(build_path: Path, serving_path: Path) -> Published:
             tables = published_tables(connection)
             if not tables:
                 raise PublishError(f"{build_path} holds no tables in schema marts")
+            refuse_personal_data(connection)
             connection.execute(
                 f"attach {_literal(str(staging))} as serving "
                 f"(storage_version {_literal(SERVING_STORAGE_VERSION)})"

@@ -54,9 +54,9 @@ final as (
     select
         source_table || ':' || source_row_number as quarantined_row_id,
         source_table,
-        record_key,
+        {{ mask_pii('record_key', phones=false) }} as record_key,
         dq_reason,
-        cast(dq_detail as varchar) as dq_detail,
+        {{ mask_pii('cast(dq_detail as varchar)') }} as dq_detail,
         source_file,
         case
             when

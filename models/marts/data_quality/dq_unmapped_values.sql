@@ -2,7 +2,7 @@
     how many rows carry it and the key of one of them. An unknown country
     becomes a null country_code on a kept row; an unknown order status
     quarantines the order (invalid_status). Either way the value is listed
-    here. Add a check by adding a CTE of the same shape to the union. -#}
+    here, with emails and phones in it masked (mask_pii). Add a check by adding a CTE of the same shape to the union. -#}
 with
 
 records as (
@@ -25,10 +25,11 @@ unmapped_countries as (
             when 'shop' then 'shop_accounts'
         end as source_table,
         'country' as column_name,
-        records.country_text as raw_value,
+        {{ mask_pii('records.country_text') }} as raw_value,
         'country_aliases' as reference_seed,
         count(*) as count_rows,
-        min(records.source_customer_id) as example_record_key
+        min({{ mask_pii('records.source_customer_id', phones=false) }})
+            as example_record_key
     from records
     where
         records.country_text is not null
@@ -42,10 +43,11 @@ unmapped_order_statuses as (
     select
         'orders' as source_table,
         'status' as column_name,
-        orders.source_status as raw_value,
+        {{ mask_pii('orders.source_status') }} as raw_value,
         'order_status_map' as reference_seed,
         count(*) as count_rows,
-        min(orders.order_id) as example_record_key
+        min({{ mask_pii('orders.order_id', phones=false) }})
+            as example_record_key
     from orders
     where orders.dq_reason = 'invalid_status'
     group by 1, 2, 3, 4

@@ -9,6 +9,27 @@ responses as (
 
 ),
 
+contacts as (
+
+    select * from {{ ref('stg_crm__contacts') }}
+
+),
+
+contact_names as (
+
+    {#- The names each contact_id was written with, to mask in its
+        comments (a contact in several rows may carry more spellings). -#}
+    select
+        contacts.contact_id,
+        min(contacts.first_name) as first_name_min,
+        max(contacts.first_name) as first_name_max,
+        min(contacts.last_name) as last_name_min,
+        max(contacts.last_name) as last_name_max
+    from contacts
+    group by 1
+
+),
+
 identity_map as (
 
     select * from {{ ref('int_customer_identity_map') }}
@@ -28,7 +49,14 @@ final as (
         responses.response_id,
         identity_map.customer_id,
         {{ nps_class('responses.nps_score') }} as nps_class,
-        responses.response_comment,
+        {{ mask_pii(
+            'responses.response_comment',
+            names=[
+                'contact_names.first_name_min', 'contact_names.first_name_max',
+                'contact_names.last_name_min', 'contact_names.last_name_max'
+            ],
+            phones=false
+        ) }} as response_comment,
         responses.nps_score,
         responses.sat_product,
         responses.sat_delivery,
@@ -39,6 +67,8 @@ final as (
     from responses
     inner join identity_map
         on responses.contact_id = identity_map.source_customer_id
+    left join contact_names
+        on responses.contact_id = contact_names.contact_id
     inner join as_of
         on cast(responses.responded_at as date) <= as_of.as_of_date
 

@@ -13,7 +13,7 @@ standardised as (
         {{ clean_text('review_id') }} as review_id,
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('product_id') }} as product_id,
-        {{ clean_text('comment') }} as review_comment,
+        {{ mask_pii(clean_text('comment')) }} as review_comment,
         {{ parse_integer('score') }} as review_score,
         {{ parse_timestamp('reviewed_at') }} as reviewed_at,
         {{ clean_text('score') }} is null as is_score_missing,

@@ -11,7 +11,7 @@ standardised as (
     select
         _row_number as source_row_number,
         {{ clean_text('product_id') }} as product_id,
-        {{ clean_text('product_name') }} as product_name,
+        {{ mask_pii(clean_text('product_name')) }} as product_name,
         lower({{ clean_text('category') }}) as category,
         lower({{ clean_text('subcategory') }}) as subcategory,
         {{ clean_text('brand') }} as brand,

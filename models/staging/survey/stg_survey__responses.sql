@@ -12,7 +12,7 @@ standardised as (
         _row_number as source_row_number,
         {{ clean_text('response_id') }} as response_id,
         {{ clean_text('contact_id') }} as contact_id,
-        {{ clean_text('comment') }} as response_comment,
+        {{ mask_pii(clean_text('comment')) }} as response_comment,
         {{ parse_integer('nps_score') }} as nps_score,
         {{ parse_integer('sat_product') }} as sat_product,
         {{ parse_integer('sat_delivery') }} as sat_delivery,

@@ -1,0 +1,20 @@
+{#- The one definition of what personal data looks like in text, used by
+    mask_pii in the models and, through crm_analytics.pii (a test checks
+    they are equal), by the publish step's scan. RE2 syntax (DuckDB's
+    regexp functions); in these Jinja strings a backslash is written \\.
+    An email: local part, @, a domain with a dot and a 2+ letter top level.
+    A phone: 8 to 15 digits, optionally after a +, with at most two of
+    ' ().-' between digits, standing alone (not inside a longer word or
+    hex hash). ISO dates (2024-01-05) look like phones to that rule, so
+    pii_iso_date_pattern marks what mask_pii and the scan leave alone. -#}
+{% macro pii_email_pattern() -%}
+    {{- '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}' -}}
+{%- endmacro %}
+
+{% macro pii_phone_pattern() -%}
+    {{- '(\\+|\\b)[0-9]([ ().-]{0,2}[0-9]){7,14}\\b' -}}
+{%- endmacro %}
+
+{% macro pii_iso_date_pattern() -%}
+    {{- '([0-9]{4})-([0-9]{2})-([0-9]{2})' -}}
+{%- endmacro %}
