@@ -120,4 +120,3 @@ def test_fixture_rows_are_all_loaded(value_build) -> None:
     ]:
         count = value_build.query(f"select count(*) from staging.{model}").iloc[0, 0]
         assert count == expected, model
-
