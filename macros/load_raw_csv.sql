@@ -157,6 +157,37 @@
         {%- do breaks.append("regexp_matches(c" ~ i ~ ", '[\\r\\n]')") -%}
     {%- endfor -%}
     {%- set breaks_any = breaks | join(' or ') -%}
+    {#- An opening quote never closed in the last column makes the rest of
+        the file one value of the last row, with a right count of values.
+        So when the last row holds a line break, the file's quotes are
+        counted line by line (no quoting): an odd total means an unclosed
+        quote. -#}
+    {%- set last_row = run_query(
+        "select _rn, left(regexp_replace(concat_ws(',', "
+        ~ excerpt | join(', ') ~ "), '[\\x00-\\x1f\\x7f]', ' ', 'g'), 50) "
+        ~ "from raw_load_rows where _rn = (select max(_rn) from raw_load_rows)"
+        ~ " and (" ~ breaks | join(' or ') ~ ")"
+    ) -%}
+    {%- if last_row.rows | length > 0 -%}
+        {%- set odd_quotes = run_query(
+            "select coalesce(sum(length(line) - length(replace(line, '\"', "
+            ~ "''))), 0) % 2 = 1 from read_csv('" ~ file_sql ~ "', header = "
+            ~ "false, auto_detect = false, columns = {'line': 'varchar', "
+            ~ "'rest': 'varchar'}, delim = E'\\x01\\x02', quote = '', "
+            ~ "escape = '', strict_mode = false, null_padding = true, "
+            ~ "parallel = false)"
+        ).columns[0].values()[0] -%}
+        {%- if odd_quotes -%}
+            {%- do problems.append(
+                label ~ " row " ~ last_row.rows[0][0] ~ " (it starts '"
+                ~ last_row.rows[0][1] ~ "') holds a quoted value that runs "
+                ~ "to the end of the file: a quote opened and never closed? "
+                ~ "Close it, and write \"\" for a quote inside a quoted "
+                ~ "value."
+            ) -%}
+            {{ return(none) }}
+        {%- endif -%}
+    {%- endif -%}
     {#- A quote opened and never closed that is closed again further down
         (by a quote at the end of a later row) swallows the rows in between
         into one value, with a right count of values. Such a value holds a
@@ -165,7 +196,8 @@
         columns, the first of them shaped like the row's own first value
         (digits as 9, letters as a: 'O00011' is shaped like 'O00010'). A
         real multi-line comment rarely has a line like that, so the rule
-        stops the build rather than quarantining the rows it cannot tell
+        (checked after the quote running to the end
+        of the file, which says more) stops the build rather than quarantining the rows it cannot tell
         apart. -#}
     {%- if n >= 2 -%}
         {%- set shape -%}
@@ -214,37 +246,6 @@
                     ~ " more row(s) like these."
                 ) -%}
             {%- endif -%}
-            {{ return(none) }}
-        {%- endif -%}
-    {%- endif -%}
-    {#- An opening quote never closed in the last column makes the rest of
-        the file one value of the last row, with a right count of values.
-        So when the last row holds a line break, the file's quotes are
-        counted line by line (no quoting): an odd total means an unclosed
-        quote. -#}
-    {%- set last_row = run_query(
-        "select _rn, left(regexp_replace(concat_ws(',', "
-        ~ excerpt | join(', ') ~ "), '[\\x00-\\x1f\\x7f]', ' ', 'g'), 50) "
-        ~ "from raw_load_rows where _rn = (select max(_rn) from raw_load_rows)"
-        ~ " and (" ~ breaks | join(' or ') ~ ")"
-    ) -%}
-    {%- if last_row.rows | length > 0 -%}
-        {%- set odd_quotes = run_query(
-            "select coalesce(sum(length(line) - length(replace(line, '\"', "
-            ~ "''))), 0) % 2 = 1 from read_csv('" ~ file_sql ~ "', header = "
-            ~ "false, auto_detect = false, columns = {'line': 'varchar', "
-            ~ "'rest': 'varchar'}, delim = E'\\x01\\x02', quote = '', "
-            ~ "escape = '', strict_mode = false, null_padding = true, "
-            ~ "parallel = false)"
-        ).columns[0].values()[0] -%}
-        {%- if odd_quotes -%}
-            {%- do problems.append(
-                label ~ " row " ~ last_row.rows[0][0] ~ " (it starts '"
-                ~ last_row.rows[0][1] ~ "') holds a quoted value that runs "
-                ~ "to the end of the file: a quote opened and never closed? "
-                ~ "Close it, and write \"\" for a quote inside a quoted "
-                ~ "value."
-            ) -%}
             {{ return(none) }}
         {%- endif -%}
     {%- endif -%}
