@@ -13,10 +13,16 @@
         {%- endif -%}
         {%- do seen.append(key) -%}
     {%- endfor -%}
+    {#- The header is file content: at most 20 names of at most 40
+        characters are shown (load_raw_stop escapes control characters), so
+        a wrong file (not a CSV) is not echoed. -#}
     {%- set shown = [] -%}
-    {%- for name in names -%}
-        {%- do shown.append(modules.re.sub('[\\x00-\\x1f\\x7f]', '?', name)) -%}
+    {%- for name in names[:20] -%}
+        {%- do shown.append(name[:40] ~ ('...' if name | length > 40 else '')) -%}
     {%- endfor -%}
+    {%- if names | length > 20 -%}
+        {%- do shown.append('and ' ~ (names | length - 20) ~ ' more') -%}
+    {%- endif -%}
     {%- set missing = [] -%}
     {%- set twice = [] -%}
     {%- for column in contract -%}

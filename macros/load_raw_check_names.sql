@@ -8,6 +8,24 @@
     {%- set files = run_query(
         "select file from glob('" ~ dir_sql ~ "/*') order by file"
     ).columns[0].values() -%}
+    {#- A folder named like a raw table's file (`orders.csv/`) would be
+        skipped as no file at all: name it. -#}
+    {%- set folders = run_query(
+        "select file from glob('" ~ dir_sql ~ "/*/') order by file"
+    ).columns[0].values() -%}
+    {%- for folder in folders -%}
+        {%- set name = folder.rstrip('/').split('/')[-1] -%}
+        {%- set stem = name.split('.')[0] -%}
+        {%- if stem | lower in tables
+            and name[stem | length:] | lower in ('.csv', '.parquet') -%}
+            {%- do problems.append(
+                name ~ " is a folder, not a file: a raw table is read from "
+                ~ "the file " ~ stem | lower ~ ".csv or .parquet (and from load "
+                ~ "batches in a folder named " ~ stem | lower ~ "/). Put the "
+                ~ "file itself there, or rename the folder."
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- for file in files -%}
         {%- set name = file.split('/')[-1] -%}
         {%- set stem = name.split('.')[0] -%}
@@ -32,7 +50,7 @@
                 ) -%}
             {%- endif -%}
         {%- else -%}
-            {{ log("ignored (not a raw table's file): " ~ name, info=true) }}
+            {{ log("ignored (not a raw table's file): " ~ load_raw_shown(name), info=true) }}
         {%- endif -%}
     {%- endfor -%}
 {% endmacro %}

@@ -152,15 +152,16 @@
         {%- endif -%}
         {{ return(none) }}
     {%- endif -%}
+    {%- set breaks = [] -%}
+    {%- for i in range(1, n + 1) -%}
+        {%- do breaks.append("regexp_matches(c" ~ i ~ ", '[\\r\\n]')") -%}
+    {%- endfor -%}
+    {%- set breaks_any = breaks | join(' or ') -%}
     {#- An opening quote never closed in the last column makes the rest of
         the file one value of the last row, with a right count of values.
         So when the last row holds a line break, the file's quotes are
         counted line by line (no quoting): an odd total means an unclosed
         quote. -#}
-    {%- set breaks = [] -%}
-    {%- for i in range(1, n + 1) -%}
-        {%- do breaks.append("regexp_matches(c" ~ i ~ ", '[\\r\\n]')") -%}
-    {%- endfor -%}
     {%- set last_row = run_query(
         "select _rn, left(regexp_replace(concat_ws(',', "
         ~ excerpt | join(', ') ~ "), '[\\x00-\\x1f\\x7f]', ' ', 'g'), 50) "
@@ -184,6 +185,67 @@
                 ~ "Close it, and write \"\" for a quote inside a quoted "
                 ~ "value."
             ) -%}
+            {{ return(none) }}
+        {%- endif -%}
+    {%- endif -%}
+    {#- A quote opened and never closed that is closed again further down
+        (by a quote at the end of a later row) swallows the rows in between
+        into one value, with a right count of values. Such a value holds a
+        line break followed by a line that reads as a whole row of the same
+        file: at least as many comma-separated values as the header has
+        columns, the first of them shaped like the row's own first value
+        (digits as 9, letters as a: 'O00011' is shaped like 'O00010'). A
+        real multi-line comment rarely has a line like that, so the rule
+        (checked after the quote running to the end
+        of the file, which says more) stops the build rather than quarantining the rows it cannot tell
+        apart. -#}
+    {%- if n >= 2 -%}
+        {%- set shape -%}
+            regexp_replace(regexp_replace(trim(~), '[0-9]', '9', 'g'),
+                '[^\W\d_]', 'a', 'g')
+        {%- endset -%}
+        {%- set swallowing = [] -%}
+        {%- for i in range(1, n + 1) -%}
+            {%- do swallowing.append(
+                "len(list_filter(string_split(replace(replace(c" ~ i
+                ~ ", chr(13) || chr(10), chr(10)), chr(13), chr(10)), "
+                ~ "chr(10))[2:], lambda line: "
+                ~ "len(string_split(line, ',')) >= " ~ n ~ " and "
+                ~ shape | replace('~', "string_split(line, ',')[1]") ~ " = "
+                ~ shape | replace('~', 'c1') ~ ")) > 0"
+            ) -%}
+        {%- endfor -%}
+        {%- set column_cases = [] -%}
+        {%- for i in range(1, n + 1) -%}
+            {%- do column_cases.append(
+                "when " ~ swallowing[i - 1] ~ " then " ~ i
+            ) -%}
+        {%- endfor -%}
+        {%- set swallowed = run_query(
+            "select _rn, case " ~ column_cases | join(' ') ~ " end, "
+            ~ "left(regexp_replace(concat_ws(',', " ~ excerpt | join(', ')
+            ~ "), '[\\x00-\\x1f\\x7f]', ' ', 'g'), 50), count(*) over () "
+            ~ "from (select * from raw_load_rows where "
+            ~ breaks_any ~ ") where " ~ swallowing | join(' or ')
+            ~ " order by _rn limit 3"
+        ) -%}
+        {%- for row in swallowed -%}
+            {%- do problems.append(
+                label ~ " row " ~ row[0] ~ " (it starts '" ~ row[2]
+                ~ "'): its " ~ names[row[1] - 1] | trim | lower ~ " value holds a "
+                ~ "line break followed by what reads as a whole row of the "
+                ~ "file, so a quote opened there and never closed has "
+                ~ "probably swallowed the next row(s). Close the quote, and "
+                ~ "write \"\" for a quote inside a quoted value."
+            ) -%}
+        {%- endfor -%}
+        {%- if swallowed.rows | length > 0 -%}
+            {%- if swallowed.rows[0][3] > 3 -%}
+                {%- do problems.append(
+                    label ~ ": " ~ (swallowed.rows[0][3] - 3)
+                    ~ " more row(s) like these."
+                ) -%}
+            {%- endif -%}
             {{ return(none) }}
         {%- endif -%}
     {%- endif -%}

@@ -45,6 +45,35 @@
         {%- do loaded.append(load_raw_table(source, raw_dir, problems)) -%}
     {%- endfor -%}
     {%- do load_raw_check_names(raw_dir, tables, problems) -%}
+    {#- Purchase files with a header and no rows would build marts with no
+        purchase at all (and fail on untyped empty columns): named here,
+        before the build. -#}
+    {%- set purchase_files = [] -%}
+    {%- for table in ['orders', 'transactions'] if table in loaded -%}
+        {%- set has_problem = [] -%}
+        {%- for problem in problems
+            if problem.startswith(table ~ '.') or problem.startswith(table ~ '/') -%}
+            {%- do has_problem.append(problem) -%}
+        {%- endfor -%}
+        {%- if not has_problem -%}{%- do purchase_files.append(table) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- set purchase_loaded = loaded | select('in', ['orders', 'transactions'])
+        | list -%}
+    {%- if purchase_files and purchase_files | length == purchase_loaded | length -%}
+        {%- set purchase_rows = run_query(
+            "select (select count(*) from raw." ~ purchase_files
+            | join(") + (select count(*) from raw.") ~ ")"
+        ).columns[0].values()[0] -%}
+        {%- if purchase_rows == 0 -%}
+            {%- do problems.append(
+                purchase_files | join('.csv and ') ~ ".csv has no data rows "
+                ~ "(only a header), and there is no other purchase data, so "
+                ~ "there is "
+                ~ "nothing to build: add the rows (orders.csv with "
+                ~ "order_lines.csv, or transactions.csv), then build again."
+            ) -%}
+        {%- endif -%}
+    {%- endif -%}
     {%- if problems -%}
         {%- do load_raw_stop(
             "Bad raw input in '" ~ raw_dir ~ "'; the build stopped before "

@@ -44,6 +44,25 @@
         {{ return('') }}
     {%- endif -%}
     {%- for file in files -%}
+        {#- A symbolic link (the file, or the batch folder it is in) can
+            point outside raw_dir; it is refused and never read. -#}
+        {%- set label = file[raw_dir | length + 1:]
+            if file.startswith(raw_dir ~ '/') else file -%}
+        {%- set parent = file.rsplit('/', 1)[0] -%}
+        {%- set link = run_query(
+            "select crm_is_symlink('" ~ file | replace("'", "''") ~ "') or ("
+            ~ ("crm_is_symlink('" ~ parent | replace("'", "''") ~ "')"
+                if parent != raw_dir else "false") ~ ")"
+        ).columns[0].values()[0] -%}
+        {%- if link -%}
+            {%- do problems.append(
+                label ~ " is a symbolic link (or in a linked folder): the "
+                ~ "loader reads only files that are in the raw directory, "
+                ~ "since a link can point anywhere. Copy the file in instead "
+                ~ "(the raw directory itself may be a link)."
+            ) -%}
+            {%- continue -%}
+        {%- endif -%}
         {%- set select = raw_file_select(file, raw_dir, contract, table, problems) -%}
         {%- if select -%}
             {%- do run_query("insert into raw." ~ table ~ " " ~ select) -%}
@@ -55,7 +74,7 @@
     ).columns[0].values()[0] -%}
     {%- set origin = files[0] if files | length == 1
         else files | length ~ " files (" ~ files[0] ~ " ... " ~ files[-1] ~ ")" -%}
-    {{ log("raw." ~ table ~ ": " ~ count ~ " rows from " ~ origin, info=true) }}
+    {{ log("raw." ~ table ~ ": " ~ count ~ " rows from " ~ load_raw_shown(origin), info=true) }}
     {{ return(table) }}
 {% endmacro %}
 
@@ -111,7 +130,29 @@
     {%- set names = run_query(
         "describe select * from " ~ reader
     ).columns[0].values() | list -%}
-    {%- if not load_raw_check_columns(label, contract, names, problems) -%}
+    {#- DuckDB renames a second column of the same name in another case
+        (`order_id`, `ORDER_ID` become order_id, ORDER_ID_1), so the
+        duplicate check reads the file's own top-level names from its
+        schema, as a CSV header is read. -#}
+    {%- set schema = run_query(
+        "select name, coalesce(num_children, 0) from parquet_schema('"
+        ~ file_sql ~ "')"
+    ) -%}
+    {%- set file_names = [] -%}
+    {%- set stack = [] -%}
+    {%- for row in schema.rows -%}
+        {%- if loop.first -%}
+            {%- do stack.append(row[1]) -%}
+        {%- else -%}
+            {%- if stack | length == 1 -%}{%- do file_names.append(row[0]) -%}{%- endif -%}
+            {%- do stack.append(stack.pop() - 1) -%}
+            {%- if row[1] > 0 -%}{%- do stack.append(row[1]) -%}{%- endif -%}
+            {%- for _ in range(stack | length) if stack and stack[-1] == 0 -%}
+                {%- do stack.pop() -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not load_raw_check_columns(label, contract, file_names, problems) -%}
         {{ return('') }}
     {%- endif -%}
     {%- set present = {} -%}

@@ -4,7 +4,9 @@
     after the number and spaces are dropped; what is left must be a plain
     decimal number, with commas only as thousands separators. Anything else
     gives null instead of a wrong number: '1e5', '1.234,56', '(5.00)',
-    'NaN', 'inf', '12.5.3', or an amount beyond decimal(18, scale). -#}
+    'NaN', 'inf', '12.5.3', an amount beyond decimal(18, scale), or more
+    decimals than the scale ('10.999' as an amount is not 11.00; trailing
+    zeros, '10.9900', are exact and read). -#}
 {% macro parse_money(column, scale=2) -%}
     case
         when regexp_full_match(
@@ -12,7 +14,7 @@
                 trim({{ column }}),
                 '^[A-Za-z]{3}\s*|\s*[A-Za-z]{3}$|[\p{Sc}\s]', '', 'g'
             ),
-            '[+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]*)?|[+-]?\.[0-9]+'
+            '[+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]{0,{{ scale }}}0*)?|[+-]?\.[0-9]{1,{{ scale }}}0*'
         )
             then try_cast(
                 replace(

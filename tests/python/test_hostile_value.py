@@ -1,0 +1,122 @@
+"""Hostile values: a value the contract promises an answer for gets exactly
+that answer (issue 18, contract drift). docs/bad_input.md lists each case.
+
+One small raw directory holds every value case, each in its own row, and is
+built once through staging (where values are parsed and rows flagged).
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Warehouse, run_dbt
+from test_adversarial import write_table
+
+pytestmark = pytest.mark.e2e
+
+ORDERS_HEADER = ["order_id", "account_id", "ordered_at", "discount_amount"]
+ORDERS = {
+    "V-O1": ("2024-03-01", "1.50"),  # valid, the control
+    "V-O2": ("2024-03-01", "NaN"),  # NaN in an optional amount
+    "V-O3": ("2024-03-01", "10.999"),  # three decimals in a 2-decimal amount
+    "V-O4": ("2024-03-01", "10.9900"),  # trailing zeros are exact
+}
+ACCOUNTS = {
+    "V-A1": "tab.after@example.org\t",
+    "V-A2": "\tTab.Before@Example.org ",
+}
+TRANSACTIONS = {
+    "V-C1": "10.999",  # three decimals
+    "V-C2": "10.99",  # the control
+}
+
+
+@pytest.fixture(scope="session")
+def value_build(tmp_path_factory) -> Warehouse:
+    root = tmp_path_factory.mktemp("hostile_value")
+    raw_dir = root / "raw"
+    raw_dir.mkdir()
+    write_table(
+        raw_dir / "orders.csv",
+        ORDERS_HEADER,
+        [[key, "V-A1", at, amount] for key, (at, amount) in ORDERS.items()],
+    )
+    write_table(
+        raw_dir / "shop_accounts.csv",
+        ["account_id", "email"],
+        [[key, email] for key, email in ACCOUNTS.items()],
+    )
+    write_table(
+        raw_dir / "transactions.csv",
+        ["customer_id", "transacted_at", "amount"],
+        [[key, "2024-03-01", amount] for key, amount in TRANSACTIONS.items()],
+    )
+    work = root / "build"
+    work.mkdir()
+    result = run_dbt(
+        ["build", "--select", "staging"], raw_dir, work / "warehouse.duckdb", work
+    )
+    assert result.returncode == 0, result.stdout[-8000:]
+    return Warehouse(work / "warehouse.duckdb", raw_dir, result)
+
+
+def fate(warehouse: Warehouse, model: str, key_column: str, key: str) -> tuple:
+    return tuple(
+        warehouse.query(
+            f"select * from staging.{model} where {key_column} = '{key}'"
+        ).iloc[0][["dq_reason"]]
+    )
+
+
+def test_nan_in_an_optional_amount_is_quarantined(value_build) -> None:
+    # docs/raw_data_contract.md: NaN in optional money is not guessed.
+    assert fate(value_build, "stg_shop__orders", "order_id", "V-O2") == (
+        "invalid_price",
+    )
+    assert fate(value_build, "stg_shop__orders", "order_id", "V-O1") == (None,)
+
+
+def test_three_decimal_amount_is_not_rounded(value_build) -> None:
+    # 10.999 is not 11.00: a value that cannot be read exactly is quarantined.
+    assert fate(value_build, "stg_shop__orders", "order_id", "V-O3") == (
+        "invalid_price",
+    )
+    assert fate(
+        value_build, "stg_transactions__transactions", "customer_source_id", "V-C1"
+    ) == ("invalid_number",)
+
+
+def test_trailing_zeros_beyond_the_scale_are_exact(value_build) -> None:
+    frame = value_build.query(
+        "select dq_reason, discount_amount from staging.stg_shop__orders "
+        "where order_id = 'V-O4'"
+    )
+    assert frame["dq_reason"].isna().all()
+    assert float(frame["discount_amount"].iloc[0]) == 10.99
+    amount = value_build.query(
+        "select amount from staging.stg_transactions__transactions "
+        "where customer_source_id = 'V-C2'"
+    ).iloc[0, 0]
+    assert float(amount) == 10.99
+
+
+def test_email_with_a_tab_is_trimmed_before_validation(value_build) -> None:
+    frame = value_build.query(
+        "select account_id, email, is_email_invalid from staging.stg_shop__accounts "
+        "order by account_id"
+    )
+    assert frame["email"].tolist() == [
+        "tab.after@example.org",
+        "tab.before@example.org",
+    ]
+    assert not frame["is_email_invalid"].any()
+
+
+def test_fixture_rows_are_all_loaded(value_build) -> None:
+    # every planted row reached staging (no value case was lost on the way)
+    for model, expected in [
+        ("stg_shop__orders", len(ORDERS)),
+        ("stg_shop__accounts", len(ACCOUNTS)),
+        ("stg_transactions__transactions", len(TRANSACTIONS)),
+    ]:
+        count = value_build.query(f"select count(*) from staging.{model}").iloc[0, 0]
+        assert count == expected, model
