@@ -79,6 +79,39 @@ def test_the_serving_file_holds_no_zoned_timestamps(serving_file: Path) -> None:
     assert zoned.empty, zoned.to_dict("records")
 
 
+def test_text_a_spreadsheet_would_run_is_escaped_in_tables(monkeypatch) -> None:
+    """OWASP CSV injection: the tables' CSV download holds what is shown."""
+    from streamlit.testing.v1 import AppTest
+
+    from crm_analytics.dashboard.views import escape_formulas
+
+    frame = pd.DataFrame(
+        {
+            "product_name": ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx",
+                             "a=b", None, "plain"],
+            "amount": [-1.0, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+        }
+    )  # fmt: skip
+    escaped = escape_formulas(frame)
+    assert escaped["product_name"].fillna("<missing>").tolist() == [
+        "'=HYPERLINK(\"x\")", "'+1", "'-2+3", "'@SUM(A1)", "'\tx", "a=b", "<missing>",
+        "plain",
+    ]  # fmt: skip
+    pd.testing.assert_series_equal(escaped["amount"], frame["amount"])
+    assert frame["product_name"].iloc[0] == '=HYPERLINK("x")'  # a copy
+
+    def page():
+        import pandas as pd
+
+        from crm_analytics.dashboard import views
+
+        views.table(pd.DataFrame({"product_name": ["=1+1", "ok"]}))
+
+    app = AppTest.from_function(page, default_timeout=60).run()
+    assert not app.exception
+    assert app.dataframe[0].value["product_name"].tolist() == ["'=1+1", "ok"]
+
+
 def test_missing_serving_file_says_how_to_make_it(tmp_path: Path) -> None:
     with pytest.raises(ServingFileMissing, match="make build"):
         query(tmp_path / "crm.duckdb", "select 1")

@@ -43,11 +43,36 @@ def _column_format(name: str) -> st.column_config.Column | None:
     return None
 
 
+#: A text cell starting with one of these is read as a formula by
+#: spreadsheets when the table is downloaded as CSV (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _escape_formula(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would run as a
+    formula prefixed with a single quote, as OWASP recommends; numbers and
+    other text are unchanged."""
+    escaped = frame.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            escaped[name] = column.map(_escape_formula, na_action="ignore")
+    return escaped
+
+
 def table(frame: pd.DataFrame) -> None:
-    """A data frame with probabilities to 3 places and money in whole units."""
+    """A data frame with probabilities to 3 places and money in whole units;
+    text that a spreadsheet would run as a formula is escaped, as the
+    table's CSV download holds what is shown."""
     config = {name: _column_format(name) for name in frame.columns}
     st.dataframe(
-        frame,
+        escape_formulas(frame),
         hide_index=True,
         width="stretch",
         column_config={name: c for name, c in config.items() if c is not None},
