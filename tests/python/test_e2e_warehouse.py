@@ -169,7 +169,10 @@ def test_order_lines_add_up_to_their_orders(demo_warehouse: Warehouse):
 
 
 def test_as_of_date_rebuilds_the_past(demo_warehouse: Warehouse, tmp_path: Path):
-    db_copy = tmp_path / "past.duckdb"
+    # Same file name, other folder: dbt-duckdb's views name their catalog
+    # (the file's stem), so a renamed copy would break the staging views.
+    db_copy = tmp_path / "past" / demo_warehouse.path.name
+    db_copy.parent.mkdir()
     shutil.copy(demo_warehouse.path, db_copy)
     result = run_dbt(
         [

@@ -415,7 +415,7 @@ def model_status(path: Path, model_name: str) -> dict[str, object]:
     row = frame.iloc[0]
     return {
         "candidate": row["candidate"],
-        "fitted": row["metric_value"] == 1,
+        "fitted": bool(row["metric_value"] == 1),
         "fitted_note": row["note"],
     }
 
