@@ -120,3 +120,80 @@ def test_fixture_rows_are_all_loaded(value_build) -> None:
     ]:
         count = value_build.query(f"select count(*) from staging.{model}").iloc[0, 0]
         assert count == expected, model
+
+
+# Issue 18, finding 7: amounts that each fit decimal(18,2) but whose sums do
+# not, and order keys that say nothing about whose order it is. Built end to
+# end (the sums are in the marts, the conflicts in intermediate triage).
+LARGEST_AMOUNT = "9999999999999999.99"
+SUM_TRANSACTIONS = [
+    # customer, day, amount, order_id
+    ("S-C1", "2024-01-05", LARGEST_AMOUNT, "S-INV1"),
+    ("S-C1", "2024-02-05", LARGEST_AMOUNT, "S-INV2"),
+    ("S-C2", "2024-02-05", "10.00", "S-INV3"),
+    ("S-C2", "2024-03-05", "11.00", "S-SHARED"),  # S-C3 has it too
+    ("S-C3", "2024-03-05", "12.00", "S-SHARED"),
+    ("S-C3", "2024-03-06", "13.00", "S-SHOP1"),  # orders.csv has it too
+    ("S-C3", "2024-03-07", "14.00", "S-INV4"),
+]
+
+
+@pytest.fixture(scope="session")
+def sum_build(tmp_path_factory) -> Warehouse:
+    root = tmp_path_factory.mktemp("hostile_sums")
+    raw_dir = root / "raw"
+    raw_dir.mkdir()
+    write_table(
+        raw_dir / "transactions.csv",
+        ["customer_id", "transacted_at", "amount", "order_id"],
+        [list(row) for row in SUM_TRANSACTIONS],
+    )
+    write_table(raw_dir / "shop_accounts.csv", ["account_id", "email"], [["S-A1", ""]])
+    write_table(
+        raw_dir / "orders.csv",
+        ["order_id", "account_id", "ordered_at"],
+        [["S-SHOP1", "S-A1", "2024-03-01"]],
+    )
+    work = root / "build"
+    work.mkdir()
+    result = run_dbt(["build"], raw_dir, work / "warehouse.duckdb", work)
+    assert result.returncode == 0, result.stdout[-8000:]
+    return Warehouse(work / "warehouse.duckdb", raw_dir, result)
+
+
+def test_sums_beyond_decimal_18_are_held(sum_build) -> None:
+    expected = 2 * float(LARGEST_AMOUNT)
+    lifetime = sum_build.query(
+        "select cast(max(lifetime_net_revenue) as varchar) from marts.dim_customers"
+    ).iloc[0, 0]
+    assert str(lifetime) == "19999999999999999.98"
+    for sql in [
+        "select sum(sum_net_revenue) from marts.dim_customer_rfm",
+        "select sum(lifetime_net_revenue) from marts.dim_customer_value",
+        "select sum(sum_net_revenue) from marts.fct_kpi_monthly",
+        "select sum(net_revenue) from marts.fct_cohort_retention",
+    ]:
+        assert float(sum_build.query(sql).iloc[0, 0]) >= expected, sql
+
+
+def test_an_order_id_of_two_customers_or_of_orders_csv_is_quarantined(
+    sum_build,
+) -> None:
+    quarantined = sum_build.query(
+        "select source_row_number, dq_reason from marts.dq_quarantined_rows "
+        "where source_table = 'transactions' order by 1"
+    )
+    # rows 4 and 5 share S-SHARED across customers; row 6 is S-SHOP1
+    assert quarantined.values.tolist() == [
+        [4, "conflicting_order_id"],
+        [5, "conflicting_order_id"],
+        [6, "conflicting_order_id"],
+    ]
+    orders = sum_build.query("select order_id from marts.fct_orders order by 1")
+    assert orders["order_id"].tolist() == [
+        "S-INV1",
+        "S-INV2",
+        "S-INV3",
+        "S-INV4",
+        "S-SHOP1",
+    ]

@@ -73,11 +73,11 @@ final as (
             as count_unconfirmed_orders,
         cast(
             coalesce(order_history.lifetime_gross_revenue, 0)
-            as decimal(18, 2)
+            as {{ money_type() }}
         ) as lifetime_gross_revenue,
         cast(
             coalesce(order_history.lifetime_net_revenue, 0)
-            as decimal(18, 2)
+            as {{ money_type() }}
         ) as lifetime_net_revenue,
         as_of.as_of_date - order_history.last_purchase_date
             as days_since_last_purchase,

@@ -98,10 +98,7 @@ shop_orders as (
 transaction_orders as (
 
     select
-        coalesce(
-            transactions.order_id,
-            'T' || transactions.source_row_number
-        ) as order_id,
+        transactions.order_key as order_id,
         identity_map.customer_id,
         'transactions' as source_system,
         'completed' as order_status,
@@ -114,7 +111,7 @@ transaction_orders as (
         0 as order_discount_amount,
         0 as shipping_amount,
         sum(transactions.amount) as gross_revenue,
-        cast(null as decimal(18, 2)) as cost_of_goods,
+        cast(null as {{ money_type() }}) as cost_of_goods,
         0 as recorded_refund_amount,
         cast(null as timestamp) as recorded_refunded_at,
         min(transactions.transacted_at) as ordered_at
@@ -148,14 +145,15 @@ final as (
         channel,
         cast(count_lines as bigint) as count_lines,
         cast(sum_quantity as bigint) as sum_quantity,
-        cast(lines_amount as decimal(18, 2)) as lines_amount,
-        cast(line_discount_amount as decimal(18, 2)) as line_discount_amount,
-        cast(order_discount_amount as decimal(18, 2))
+        cast(lines_amount as {{ money_type() }}) as lines_amount,
+        cast(line_discount_amount as {{ money_type() }})
+            as line_discount_amount,
+        cast(order_discount_amount as {{ money_type() }})
             as order_discount_amount,
-        cast(shipping_amount as decimal(18, 2)) as shipping_amount,
-        cast(gross_revenue as decimal(18, 2)) as gross_revenue,
-        cast(cost_of_goods as decimal(18, 2)) as cost_of_goods,
-        cast(recorded_refund_amount as decimal(18, 2))
+        cast(shipping_amount as {{ money_type() }}) as shipping_amount,
+        cast(gross_revenue as {{ money_type() }}) as gross_revenue,
+        cast(cost_of_goods as {{ money_type() }}) as cost_of_goods,
+        cast(recorded_refund_amount as {{ money_type() }})
             as recorded_refund_amount,
         order_status = 'credit_note' as is_credit_note,
         recorded_refunded_at,

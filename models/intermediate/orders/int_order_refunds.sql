@@ -192,7 +192,7 @@ final as (
                 then 'latest_sale'
             else 'unmatched'
         end as match_method,
-        cast(all_refunds.refund_amount as decimal(18, 2)) as refund_amount,
+        cast(all_refunds.refund_amount as {{ money_type() }}) as refund_amount,
         cast(all_refunds.refunded_at as date) as refund_date,
         all_refunds.refunded_at
     from all_refunds

@@ -128,7 +128,7 @@ unmatched_refunds as (
         0 as gross_revenue,
         refund_amount as refunded_amount,
         -refund_amount as net_revenue,
-        cast(null as decimal(18, 2)) as cost_of_goods,
+        cast(null as {{ money_type() }}) as cost_of_goods,
         refunded_at as ordered_at
     from refunds_to_date
     where order_id is null
@@ -153,15 +153,15 @@ final as (
         channel,
         cast(count_lines as bigint) as count_lines,
         cast(sum_quantity as bigint) as sum_quantity,
-        cast(lines_amount as decimal(18, 2)) as lines_amount,
-        cast(line_discount_amount as decimal(18, 2)) as line_discount_amount,
-        cast(order_discount_amount as decimal(18, 2))
+        cast(lines_amount as {{ money_type() }}) as lines_amount,
+        cast(line_discount_amount as {{ money_type() }}) as line_discount_amount,
+        cast(order_discount_amount as {{ money_type() }})
             as order_discount_amount,
-        cast(shipping_amount as decimal(18, 2)) as shipping_amount,
-        cast(gross_revenue as decimal(18, 2)) as gross_revenue,
-        cast(refunded_amount as decimal(18, 2)) as refunded_amount,
-        cast(net_revenue as decimal(18, 2)) as net_revenue,
-        cast(cost_of_goods as decimal(18, 2)) as cost_of_goods,
+        cast(shipping_amount as {{ money_type() }}) as shipping_amount,
+        cast(gross_revenue as {{ money_type() }}) as gross_revenue,
+        cast(refunded_amount as {{ money_type() }}) as refunded_amount,
+        cast(net_revenue as {{ money_type() }}) as net_revenue,
+        cast(cost_of_goods as {{ money_type() }}) as cost_of_goods,
         order_status = 'completed'
         and (source_system <> 'shop' or count_lines > 0) as is_completed,
         cast(ordered_at as date) as order_date,

@@ -37,13 +37,15 @@ final as (
         order_lines.unit_price,
         order_lines.line_discount,
         {#- line money keeps the prices' 4 decimals; order money is cents -#}
-        cast(order_lines.quantity * order_lines.unit_price as decimal(18, 4))
+        cast(
+            order_lines.quantity * order_lines.unit_price as {{ money_type(4) }}
+        )
             as gross_line_amount,
         cast(
             order_lines.quantity * order_lines.unit_price
-            - order_lines.line_discount as decimal(18, 4)
+            - order_lines.line_discount as {{ money_type(4) }}
         ) as net_line_amount,
-        cast(order_lines.quantity * products.unit_cost as decimal(18, 4))
+        cast(order_lines.quantity * products.unit_cost as {{ money_type(4) }})
             as line_cost,
         order_lines.line_discount > 0 as is_discounted,
         orders.is_completed,

@@ -66,7 +66,7 @@ final as (
         cast(scored.monetary_value as double) as monetary_value,
         scored.days_since_last_purchase,
         cast(scored.count_orders as bigint) as count_orders,
-        cast(scored.sum_net_revenue as decimal(18, 2)) as sum_net_revenue,
+        cast(scored.sum_net_revenue as {{ money_type() }}) as sum_net_revenue,
         scored.r_score,
         scored.f_score,
         scored.m_score,

@@ -88,18 +88,20 @@ final as (
             else 'other buyers'
         end as value_tier,
         count_completed_orders,
-        cast(lifetime_gross_revenue as decimal(18, 2))
+        cast(lifetime_gross_revenue as {{ money_type() }})
             as lifetime_gross_revenue,
-        cast(lifetime_net_revenue as decimal(18, 2)) as lifetime_net_revenue,
-        cast(lifetime_returned_revenue as decimal(18, 2))
+        cast(lifetime_net_revenue as {{ money_type() }})
+            as lifetime_net_revenue,
+        cast(lifetime_returned_revenue as {{ money_type() }})
             as lifetime_returned_revenue,
-        cast(lifetime_cancelled_revenue as decimal(18, 2))
+        cast(lifetime_cancelled_revenue as {{ money_type() }})
             as lifetime_cancelled_revenue,
-        cast(lifetime_pending_revenue as decimal(18, 2))
+        cast(lifetime_pending_revenue as {{ money_type() }})
             as lifetime_pending_revenue,
-        cast(lifetime_cost_of_goods as decimal(18, 2))
+        cast(lifetime_cost_of_goods as {{ money_type() }})
             as lifetime_cost_of_goods,
-        cast(lifetime_gross_margin as decimal(18, 2)) as lifetime_gross_margin,
+        cast(lifetime_gross_margin as {{ money_type() }})
+            as lifetime_gross_margin,
         case
             when lifetime_net_revenue > 0
                 then round(lifetime_gross_margin / lifetime_net_revenue, 4)
@@ -109,7 +111,7 @@ final as (
                 then
                     cast(
                         lifetime_net_revenue / count_completed_orders
-                        as decimal(18, 2)
+                        as {{ money_type() }}
                     )
         end as avg_order_value,
         round(

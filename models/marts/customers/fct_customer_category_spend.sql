@@ -36,7 +36,7 @@ final as (
         customer_id || ':' || category as customer_category_id,
         customer_id,
         category,
-        cast(net_line_amount as decimal(18, 2)) as net_line_amount,
+        cast(net_line_amount as {{ money_type() }}) as net_line_amount,
         cast(sum_quantity as bigint) as sum_quantity,
         round(
             net_line_amount

@@ -115,7 +115,7 @@ final as (
         count_active_customers,
         round(count_active_customers / count_cohort_customers, 6)
             as pct_retained,
-        cast(net_revenue as decimal(18, 2)) as net_revenue,
+        cast(net_revenue as {{ money_type() }}) as net_revenue,
         cast(
             sum(net_revenue)
                 over (
@@ -123,7 +123,7 @@ final as (
                     order by months_since_first_order
                 )
             / count_cohort_customers
-            as decimal(18, 2)
+            as {{ money_type() }}
         ) as cumulative_net_revenue_per_customer
     from filled
 

@@ -185,10 +185,10 @@ final as (
         coalesce(order_kpis.count_orders, 0) as count_orders,
         coalesce(order_kpis.count_completed_orders, 0)
             as count_completed_orders,
-        cast(coalesce(order_kpis.sum_gross_revenue, 0) as decimal(18, 2))
+        cast(coalesce(order_kpis.sum_gross_revenue, 0) as {{ money_type() }})
             as sum_gross_revenue,
-        cast(revenue.sum_net_revenue as decimal(18, 2)) as sum_net_revenue,
-        cast(revenue.sum_refunded_amount as decimal(18, 2))
+        cast(revenue.sum_net_revenue as {{ money_type() }}) as sum_net_revenue,
+        cast(revenue.sum_refunded_amount as {{ money_type() }})
             as sum_refunded_amount,
         case
             when order_kpis.count_completed_orders > 0
@@ -196,7 +196,7 @@ final as (
                     cast(
                         revenue.sum_net_revenue
                         / order_kpis.count_completed_orders
-                        as decimal(18, 2)
+                        as {{ money_type() }}
                     )
         end as avg_order_value,
         coalesce(order_kpis.count_active_customers, 0)

@@ -155,7 +155,7 @@ def monthly_kpis(path: Path, filters: Filters) -> pd.DataFrame:
 
         select
             months.kpi_month,
-            cast(coalesce(order_kpis.sum_net_revenue, 0) as decimal(18, 2))
+            cast(coalesce(order_kpis.sum_net_revenue, 0) as decimal(38, 2))
                 as sum_net_revenue,
             coalesce(order_kpis.count_orders, 0) as count_orders,
             coalesce(order_kpis.count_completed_orders, 0)
@@ -167,7 +167,7 @@ def monthly_kpis(path: Path, filters: Filters) -> pd.DataFrame:
             cast(
                 order_kpis.sum_net_revenue
                 / nullif(order_kpis.count_completed_orders, 0)
-                as decimal(18, 2)
+                as decimal(38, 2)
             ) as avg_order_value
         from months
         left join order_kpis on months.kpi_month = order_kpis.kpi_month
