@@ -221,6 +221,7 @@ def _failing_rows(build_path: Path, relation: str | None, max_rows: int) -> list
         return []
     try:
         with duckdb.connect(str(build_path), read_only=True) as connection:
+            connection.execute("set TimeZone = 'UTC'")  # as the build's profile
             cursor = connection.execute(f"select * from {relation} limit {max_rows}")
             names = [column[0] for column in cursor.description]
             rows = cursor.fetchall()
