@@ -140,13 +140,17 @@ def resolve_identities(records: pd.DataFrame, max_group_size: int = 8) -> pd.Dat
     ids = {key: customer_id_for(key) for key in unique_anchors}
     component_sizes = np.bincount(labels)
 
+    # String dtypes keep the columns text when there are no records (an
+    # empty object column reaches DuckDB as INTEGER).
     return pd.DataFrame(
         {
-            "record_key": record_keys,
-            "source_system": records["source_system"].to_numpy(),
-            "source_customer_id": records["source_customer_id"].to_numpy(),
-            "customer_id": [ids[key] for key in anchor_keys],
-            "match_rule": match_rule,
+            "record_key": pd.array(record_keys, dtype="string"),
+            "source_system": pd.array(records["source_system"], dtype="string"),
+            "source_customer_id": pd.array(
+                records["source_customer_id"], dtype="string"
+            ),
+            "customer_id": pd.array([ids[key] for key in anchor_keys], dtype="string"),
+            "match_rule": pd.array(match_rule, dtype="string"),
             "count_customer_records": component_sizes[labels].astype(np.int64),
         }
     )

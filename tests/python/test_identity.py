@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -127,6 +128,10 @@ def test_empty_input_gives_empty_map():
     result = resolve_identities(records({"record_key": "a:1"}).iloc[0:0])
     assert result.empty
     assert "customer_id" in result.columns
+    # DuckDB must see text columns, not INTEGER (a fully quarantined
+    # transactions.csv failed a contract and a unit test on that).
+    types = duckdb.sql("select * from result").types
+    assert [str(t) for t in types] == ["VARCHAR"] * 5 + ["BIGINT"]
 
 
 def test_customer_key_links_records_with_nothing_else_in_common():
