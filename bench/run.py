@@ -61,7 +61,6 @@ SNAPSHOT_PARTS = (
     "dependencies.yml",
     "profiles",
     "models",
-    "python_models",
     "macros",
     "seeds",
     "tests",

@@ -355,11 +355,7 @@ def test_planted_seasonal_buyers_are_flagged(demo_warehouse: Warehouse):
 def documented_models() -> dict[str, dict[str, str]]:
     """Model name -> {column: description} from every model YAML."""
     documented: dict[str, dict[str, str]] = {}
-    paths = [
-        *(PROJECT_DIR / "models").rglob("*.yml"),
-        *(PROJECT_DIR / "python_models").rglob("*.yml"),
-    ]
-    for path in paths:
+    for path in (PROJECT_DIR / "models").rglob("*.yml"):
         for model in yaml.safe_load(path.read_text()).get("models", []) or []:
             documented[model["name"]] = {
                 column["name"]: column.get("description", "")

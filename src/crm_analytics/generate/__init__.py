@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from crm_analytics.generate import behaviour as bh
 from crm_analytics.generate import formats as fmt
-from crm_analytics.generate import identity, people, pools, tables
+from crm_analytics.generate import people, pools, records, tables
 from crm_analytics.generate.messiness import RawTable
 from crm_analytics.generate.writer import write_csv, write_raw
 
@@ -185,7 +185,7 @@ def generate(
             "products", lambda: people.plant_bundles(products, rng["products"])
         )
         contacts, accounts = step(
-            "records", lambda: identity.plan_records(persons, window, rng["records"])
+            "records", lambda: records.plan_records(persons, window, rng["records"])
         )
 
         def tickets_step() -> pd.DataFrame:
@@ -266,7 +266,7 @@ def generate(
             "reviews",
             lambda: bh.simulate_reviews(persons, orders, lines, window, rng["reviews"]),
         )
-        text = identity.person_text(persons)
+        text = records.person_text(persons)
         contact_width = fmt.id_width(len(contacts))
         # Frames are popped once rendered so that memory is freed as we go.
         sim = {
@@ -280,10 +280,10 @@ def generate(
         }
         orders = lines = surveys = web = email = reviews = None  # owned by `sim`
         renderers: dict[str, Callable[[], RawTable]] = {
-            "crm_contacts": lambda: identity.render_contacts(
+            "crm_contacts": lambda: records.render_contacts(
                 persons, text, contacts, rng["render_crm"]
             )[0],
-            "shop_accounts": lambda: identity.render_accounts(
+            "shop_accounts": lambda: records.render_accounts(
                 persons, text, accounts, rng["render_shop"]
             )[0],
             "products": lambda: tables.render_products(
@@ -325,7 +325,7 @@ def generate(
             del arrow
         write_csv(_persons_truth(persons, churn_at, window), truth_dir / "persons.csv")
         write_csv(
-            identity.source_records(
+            records.source_records(
                 contacts, accounts, persons, contact_width, account_width
             ),
             truth_dir / "source_records.csv",
