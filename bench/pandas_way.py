@@ -140,7 +140,7 @@ def main() -> None:
         products[["product_id", "category", "unit_cost"]], on="product_id", how="left"
     )
     lines["line_amount"] = lines["quantity"] * lines["unit_price"]
-    lines["net_line_amount"] = lines["line_amount"] - lines["line_discount"]
+    lines["line_amount_after_discount"] = lines["line_amount"] - lines["line_discount"]
     lines["line_cost"] = lines["quantity"] * lines["unit_cost"]
     totals = lines.groupby("order_id").agg(
         lines_amount=("line_amount", "sum"),
@@ -261,7 +261,7 @@ def main() -> None:
     spend = (
         lines.merge(completed[["order_id", "customer_id"]], on="order_id")
         .assign(category=lambda d: d["category"].fillna("unknown"))
-        .groupby(["customer_id", "category"])["net_line_amount"]
+        .groupby(["customer_id", "category"])["line_amount_after_discount"]
         .sum()
     )
     share = spend / spend.groupby(level="customer_id").transform("sum")

@@ -5,10 +5,12 @@
     rfm_period_grain); frequency = periods - 1; recency = first to last
     period and t = first period to as_of_date's period, in var
     rfm_time_unit; monetary_value = mean of the repeat periods' net revenue
-    (0 for one-time buyers). Used by dim_customer_rfm and the CLV holdout. -#}
+    (0 for one-time buyers); rfm_time_unit names the unit. Used by the
+    per-customer base (int_customer_order_summary) and the CLV holdout. -#}
 {% macro rfm_summary(orders, as_of_date) -%}
     select
         customer_id,
+        '{{ var("rfm_time_unit") }}' as rfm_time_unit,
         count(*) - 1 as frequency,
         date_diff('day', min(period_start), max(period_start))
         / {{ rfm_time_unit_days() }} as recency,

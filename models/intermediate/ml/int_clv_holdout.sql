@@ -52,7 +52,7 @@ final as (
 
     select
         calibration.customer_id,
-        '{{ var("rfm_time_unit") }}' as rfm_time_unit,
+        calibration.rfm_time_unit,
         calibration.frequency,
         calibration.recency,
         calibration.t,

@@ -1,4 +1,5 @@
-"""The CLV models fitted on dim_customer_rfm: BG/NBD, MBG/NBD and
+"""The CLV models fitted on the RFM summary of the buyers in the
+per-customer base (int_customer_order_summary): BG/NBD, MBG/NBD and
 Pareto/NBD (each also refitted on int_clv_holdout and judged on the holdout;
 the best is published) and Gamma-Gamma. One row per model x candidate x
 parameter or statistic. Logic: crm_analytics.ml.clv."""
@@ -10,7 +11,9 @@ from crm_analytics.ml.clv import fit_clv_parameters, not_fitted_warning
 @one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
-    rfm = dbt.ref("dim_customer_rfm").df()
+    rfm = (
+        dbt.ref("int_customer_order_summary").filter("count_completed_orders > 0").df()
+    )
     holdout = dbt.ref("int_clv_holdout").df()
     parameters = fit_clv_parameters(rfm, holdout)
     warning = not_fitted_warning(parameters)

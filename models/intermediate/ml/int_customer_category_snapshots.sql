@@ -6,14 +6,15 @@ with
 
 order_items as (
 
-    select * from {{ ref('fct_order_items') }}
+    select * from {{ ref('int_order_items_enriched') }}
     where is_completed
 
 ),
 
 products as (
 
-    select * from {{ ref('dim_products') }}
+    select * from {{ ref('int_products_validated') }}
+    where row_status = 'kept'
 
 ),
 
@@ -34,7 +35,8 @@ category_days as (
         products.category,
         order_items.order_date,
         count(*) as count_lines,
-        sum(order_items.net_line_amount) as net_line_amount
+        sum(order_items.line_amount_after_discount)
+            as line_amount_after_discount
     from order_items
     inner join products
         on order_items.product_id = products.product_id
@@ -55,11 +57,11 @@ final as (
             0
         ) as count_lines_before_cutoff,
         coalesce(
-            sum(category_days.net_line_amount) filter (
+            sum(category_days.line_amount_after_discount) filter (
                 where category_days.order_date <= snapshots.cutoff_date
             ),
             0
-        ) as net_amount_before_cutoff,
+        ) as line_amount_before_cutoff,
         coalesce(
             sum(category_days.count_lines) filter (
                 where category_days.order_date > snapshots.cutoff_date

@@ -16,25 +16,26 @@ orders as (
 
 order_items as (
 
-    select * from {{ ref('fct_order_items') }}
+    select * from {{ ref('int_order_items_enriched') }}
 
 ),
 
 products as (
 
-    select * from {{ ref('dim_products') }}
+    select * from {{ ref('int_products_validated') }}
+    where row_status = 'kept'
 
 ),
 
 tickets as (
 
-    select * from {{ ref('fct_support_tickets') }}
+    select * from {{ ref('int_tickets_enriched') }}
 
 ),
 
 survey_responses as (
 
-    select * from {{ ref('fct_survey_responses') }}
+    select * from {{ ref('int_survey_responses_enriched') }}
 
 ),
 

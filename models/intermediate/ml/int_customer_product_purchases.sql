@@ -2,7 +2,7 @@
     order lines: the input of the recommendation models, aggregated here so
     that they read one row per customer x product instead of every line.
     Bought: lines of completed orders. Returned: lines of returned orders,
-    of credit notes (fct_refunds' credit_note refunds; a credit note lists
+    of credit notes (int_order_refunds' credit_note refunds; a credit note lists
     the products it credits) and of completed orders refunded in full
     (net_revenue <= 0). The test split starts at as_of_date - var
     recommendation_holdout_days (the holdout start); the validation split
@@ -12,20 +12,20 @@ with
 
 order_items as (
 
-    select * from {{ ref('fct_order_items') }}
+    select * from {{ ref('int_order_items_enriched') }}
     where customer_id is not null and product_id is not null
 
 ),
 
 orders as (
 
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_orders_enriched') }}
 
 ),
 
 refunds as (
 
-    select * from {{ ref('fct_refunds') }}
+    select * from {{ ref('int_order_refunds') }}
     where refund_source = 'credit_note'
 
 ),

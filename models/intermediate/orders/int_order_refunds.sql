@@ -10,7 +10,9 @@
     before the refund that holds one of the credited products; else the
     customer's latest sale on or before the refund; else none (the refund
     stands alone). Sales that were cancelled or are pending are never
-    matched. Not cut at as_of_date. -#}
+    matched. Cut at as_of_date: a refund made later has not happened yet
+    (matching looks only at earlier sales, so the cut changes no match).
+    -#}
 with
 
 documents as (
@@ -37,6 +39,12 @@ identity_map as (
 
     select * from {{ ref('int_customer_identity_map') }}
     where source_system = 'transactions'
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
 
 ),
 
@@ -202,6 +210,8 @@ final as (
         on all_refunds.refund_id = product_matches.refund_id
     left join latest_sale_matches
         on all_refunds.refund_id = latest_sale_matches.refund_id
+    inner join as_of
+        on cast(all_refunds.refunded_at as date) <= as_of.as_of_date
 
 )
 

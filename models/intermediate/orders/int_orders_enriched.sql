@@ -1,15 +1,16 @@
 {#- One row per kept sale of any system, with its resolved customer and its
     money after refunds, plus one row per refund that matched no sale (a
     credit note for a purchase before the data starts, say).
-    refunded_amount = the refunds matched to the sale and made on or before
-    as_of_date; a completed sale refunded in full becomes returned.
+    refunded_amount = the refunds matched to the sale (int_order_refunds
+    holds those made on or before as_of_date); a completed sale refunded in full becomes returned.
     net_revenue = gross_revenue - refunded_amount for a completed sale;
     for a returned one 0, or below 0 by what the refunds exceed it; 0 for a
     cancelled or pending one; minus the refund for an unmatched refund; so
     that every refund is counted exactly once. is_completed: completed, and for shop
     orders at least one kept line (a header whose every line was
-    quarantined is no evidence of a purchase). Orders are not cut at
-    as_of_date. -#}
+    quarantined is no evidence of a purchase). Cut at as_of_date: an order
+    placed later did not exist yet. The customer's order sequence
+    (customer_order_number, is_repeat_order) is counted over these. -#}
 with
 
 documents as (
@@ -30,21 +31,12 @@ as_of as (
 
 ),
 
-refunds_to_date as (
-
-    select refunds.*
-    from refunds
-    inner join as_of
-        on refunds.refund_date <= as_of.as_of_date
-
-),
-
 refunds_per_sale as (
 
     select
         order_id,
         sum(refund_amount) as refunded_amount
-    from refunds_to_date
+    from refunds
     where order_id is not null
     group by 1
 
@@ -130,7 +122,7 @@ unmatched_refunds as (
         -refund_amount as net_revenue,
         cast(null as {{ money_type() }}) as cost_of_goods,
         refunded_at as ordered_at
-    from refunds_to_date
+    from refunds
     where order_id is null
 
 ),
@@ -143,7 +135,7 @@ all_orders as (
 
 ),
 
-final as (
+typed as (
 
     select
         order_id,
@@ -154,7 +146,8 @@ final as (
         cast(count_lines as bigint) as count_lines,
         cast(sum_quantity as bigint) as sum_quantity,
         cast(lines_amount as {{ money_type() }}) as lines_amount,
-        cast(line_discount_amount as {{ money_type() }}) as line_discount_amount,
+        cast(line_discount_amount as {{ money_type() }})
+            as line_discount_amount,
         cast(order_discount_amount as {{ money_type() }})
             as order_discount_amount,
         cast(shipping_amount as {{ money_type() }}) as shipping_amount,
@@ -167,6 +160,45 @@ final as (
         cast(ordered_at as date) as order_date,
         ordered_at
     from all_orders
+
+),
+
+as_of_orders as (
+
+    select typed.*
+    from typed
+    inner join as_of
+        on typed.order_date <= as_of.as_of_date
+
+),
+
+sequenced as (
+
+    select
+        *,
+        row_number() over (
+            partition by customer_id order by ordered_at, order_id
+        ) as customer_order_number,
+        coalesce(
+            sum(case when is_completed then 1 else 0 end) over (
+                partition by customer_id
+                order by ordered_at, order_id
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as count_prior_completed_orders
+    from as_of_orders
+
+),
+
+final as (
+
+    select
+        * exclude (count_prior_completed_orders),
+        order_status = 'cancelled' as is_cancelled,
+        order_status = 'returned' as is_returned,
+        count_prior_completed_orders > 0 as is_repeat_order
+    from sequenced
 
 )
 

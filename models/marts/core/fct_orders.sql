@@ -1,44 +1,11 @@
 {#- One row per order placed on or before as_of_date, and one per refund
-    made by then that matched no order (status credit_note). -#}
+    made by then that matched no order (status credit_note): the published
+    face of int_orders_enriched, which owns the logic. -#}
 with
 
 orders as (
 
     select * from {{ ref('int_orders_enriched') }}
-
-),
-
-as_of as (
-
-    select * from {{ ref('int_as_of_date') }}
-
-),
-
-orders_in_window as (
-
-    select orders.*
-    from orders
-    inner join as_of
-        on orders.order_date <= as_of.as_of_date
-
-),
-
-sequenced as (
-
-    select
-        *,
-        row_number() over (
-            partition by customer_id order by ordered_at, order_id
-        ) as customer_order_number,
-        coalesce(
-            sum(case when is_completed then 1 else 0 end) over (
-                partition by customer_id
-                order by ordered_at, order_id
-                rows between unbounded preceding and 1 preceding
-            ),
-            0
-        ) as count_prior_completed_orders
-    from orders_in_window
 
 ),
 
@@ -62,12 +29,12 @@ final as (
         net_revenue,
         cost_of_goods,
         is_completed,
-        order_status = 'cancelled' as is_cancelled,
-        order_status = 'returned' as is_returned,
-        count_prior_completed_orders > 0 as is_repeat_order,
+        is_cancelled,
+        is_returned,
+        is_repeat_order,
         order_date,
         ordered_at
-    from sequenced
+    from orders
 
 )
 

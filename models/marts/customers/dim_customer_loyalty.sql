@@ -3,15 +3,10 @@
     loyalty score (0-100) and tier. -#}
 with
 
-rfm as (
+order_summary as (
 
-    select * from {{ ref('dim_customer_rfm') }}
-
-),
-
-intervals as (
-
-    select * from {{ ref('int_customer_purchase_intervals') }}
+    select * from {{ ref('int_customer_order_summary') }}
+    where count_completed_orders > 0
 
 ),
 
@@ -35,23 +30,22 @@ wallet as (
 measured as (
 
     select
-        rfm.customer_id,
-        rfm.count_orders as count_completed_orders,
-        intervals.count_purchase_days,
-        rfm.days_since_last_purchase,
-        rfm.as_of_date - intervals.first_purchase_date as tenure_days,
-        (rfm.as_of_date - intervals.first_purchase_date) / 30.4375
-            as tenure_months,
-        intervals.avg_days_between_purchases,
-        intervals.median_days_between_purchases,
-        coalesce(intervals.cadence_regularity, 0) as cadence_regularity,
+        order_summary.customer_id,
+        order_summary.count_completed_orders,
+        order_summary.count_purchase_days,
+        order_summary.days_since_last_purchase,
+        order_summary.as_of_date - order_summary.first_purchase_date
+            as tenure_days,
+        (order_summary.as_of_date - order_summary.first_purchase_date)
+        / 30.4375 as tenure_months,
+        order_summary.avg_days_between_purchases,
+        order_summary.median_days_between_purchases,
+        coalesce(order_summary.cadence_regularity, 0) as cadence_regularity,
         wallet.count_categories_bought,
         wallet.pct_spend_top_category
-    from rfm
-    inner join intervals
-        on rfm.customer_id = intervals.customer_id
+    from order_summary
     left join wallet
-        on rfm.customer_id = wallet.customer_id
+        on order_summary.customer_id = wallet.customer_id
 
 ),
 

@@ -55,7 +55,7 @@ brand_spend as (
     select
         order_items.customer_id,
         coalesce(products.brand, 'unknown') as brand,
-        sum(order_items.net_line_amount) as net_line_amount
+        sum(order_items.line_amount_after_discount) as sum_line_amount
     from order_items
     left join products
         on order_items.product_id = products.product_id
@@ -67,11 +67,11 @@ brand_ranked as (
 
     select
         *,
-        net_line_amount
-        / nullif(sum(net_line_amount) over (partition by customer_id), 0)
+        sum_line_amount
+        / nullif(sum(sum_line_amount) over (partition by customer_id), 0)
             as pct_spend,
         row_number() over (
-            partition by customer_id order by net_line_amount desc, brand asc
+            partition by customer_id order by sum_line_amount desc, brand asc
         ) as brand_rank
     from brand_spend
 

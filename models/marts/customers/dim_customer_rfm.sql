@@ -1,22 +1,14 @@
 {#- One row per customer with at least one completed order up to
-    as_of_date. frequency, recency, t and monetary_value follow lifetimes'
-    summary_data_from_transaction_data: purchases are aggregated per period
-    (rfm_period_grain); frequency = periods - 1; recency = first to last
-    period; t = first period to as_of_date's period, both in rfm_time_unit;
-    monetary_value = mean net revenue of the repeat periods (0 for one-time
-    buyers). -#}
+    as_of_date: the RFM summary of the per-customer base
+    (int_customer_order_summary, after lifetimes'
+    summary_data_from_transaction_data: see the rfm_summary macro) with
+    quintile scores and the segment they map to. -#}
 with
 
-orders as (
+order_summary as (
 
-    select * from {{ ref('fct_orders') }}
-    where is_completed
-
-),
-
-as_of as (
-
-    select * from {{ ref('int_as_of_date') }}
+    select * from {{ ref('int_customer_order_summary') }}
+    where count_completed_orders > 0
 
 ),
 
@@ -26,30 +18,14 @@ segment_map as (
 
 ),
 
-summary as (
-
-    {{ rfm_summary('orders', '(select as_of_date from as_of)') }}
-
-),
-
-timed as (
-
-    select
-        summary.*,
-        as_of.as_of_date
-    from summary
-    cross join as_of
-
-),
-
 scored as (
 
     select
         *,
         {{ quintile_score('days_since_last_purchase desc') }} as r_score,
         {{ quintile_score('frequency') }} as f_score,
-        {{ quintile_score('sum_net_revenue') }} as m_score
-    from timed
+        {{ quintile_score('completed_net_revenue') }} as m_score
+    from order_summary
 
 ),
 
@@ -59,14 +35,15 @@ final as (
         scored.customer_id,
         segment_map.rfm_segment,
         concat(scored.r_score, scored.f_score, scored.m_score) as rfm_cell,
-        '{{ var("rfm_time_unit") }}' as rfm_time_unit,
+        scored.rfm_time_unit,
         scored.frequency,
         cast(scored.recency as double) as recency,
         cast(scored.t as double) as t,
         cast(scored.monetary_value as double) as monetary_value,
         scored.days_since_last_purchase,
-        cast(scored.count_orders as bigint) as count_orders,
-        cast(scored.sum_net_revenue as {{ money_type() }}) as sum_net_revenue,
+        scored.count_completed_orders as count_orders,
+        cast(scored.completed_net_revenue as {{ money_type() }})
+            as sum_net_revenue,
         scored.r_score,
         scored.f_score,
         scored.m_score,

@@ -10,9 +10,10 @@ orders as (
 
 ),
 
-intervals as (
+order_summary as (
 
-    select * from {{ ref('int_customer_purchase_intervals') }}
+    select * from {{ ref('int_customer_order_summary') }}
+    where count_completed_orders > 0
 
 ),
 
@@ -109,23 +110,25 @@ final as (
         round(month_profile.pct_orders_holiday_season / (2.0 / 12), 4)
             as holiday_season_uplift,
         round(month_profile.month_concentration, 4) as month_concentration,
-        round(intervals.cadence_regularity, 4) as cadence_regularity,
-        intervals.median_days_between_purchases,
+        round(order_summary.cadence_regularity, 4) as cadence_regularity,
+        order_summary.median_days_between_purchases,
         month_profile.count_holiday_season_orders
         >= {{ var('seasonal_min_holiday_orders') }}
         and month_profile.pct_orders_holiday_season
         >= {{ var('seasonal_min_holiday_share') }} as is_seasonal_buyer,
-        intervals.last_purchase_date,
+        order_summary.last_purchase_date,
         cast(
-            intervals.last_purchase_date
-            + cast(round(intervals.median_days_between_purchases) as integer)
+            order_summary.last_purchase_date
+            + cast(
+                round(order_summary.median_days_between_purchases) as integer
+            )
             as date
         ) as next_expected_purchase_date
     from month_profile
     inner join weekday_profile
         on month_profile.customer_id = weekday_profile.customer_id
-    inner join intervals
-        on month_profile.customer_id = intervals.customer_id
+    inner join order_summary
+        on month_profile.customer_id = order_summary.customer_id
 
 )
 

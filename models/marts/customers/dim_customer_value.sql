@@ -8,35 +8,9 @@ customers as (
 
 ),
 
-orders as (
+order_summary as (
 
-    select * from {{ ref('fct_orders') }}
-
-),
-
-order_value as (
-
-    {#- Order counts and lifetime revenue come from int_customers_enriched
-        (computed once there); this adds what only value needs. #}
-    select
-        customer_id,
-        {#- given back: returns, partial refunds, refunds matching no order -#}
-        coalesce(
-            sum(gross_revenue - net_revenue) filter (
-                where order_status in ('completed', 'returned', 'credit_note')
-            ),
-            0
-        ) as lifetime_returned_revenue,
-        coalesce(sum(gross_revenue) filter (where is_cancelled), 0)
-            as lifetime_cancelled_revenue,
-        coalesce(sum(gross_revenue) filter (where order_status = 'pending'), 0)
-            as lifetime_pending_revenue,
-        sum(cost_of_goods) filter (where is_completed)
-            as lifetime_cost_of_goods,
-        sum(net_revenue - cost_of_goods) filter (where is_completed)
-            as lifetime_gross_margin
-    from orders
-    group by 1
+    select * from {{ ref('int_customer_order_summary') }}
 
 ),
 
@@ -47,18 +21,18 @@ joined as (
         customers.count_completed_orders,
         customers.lifetime_gross_revenue,
         customers.lifetime_net_revenue,
-        coalesce(order_value.lifetime_returned_revenue, 0)
+        coalesce(order_summary.lifetime_returned_revenue, 0)
             as lifetime_returned_revenue,
-        coalesce(order_value.lifetime_cancelled_revenue, 0)
+        coalesce(order_summary.lifetime_cancelled_revenue, 0)
             as lifetime_cancelled_revenue,
-        coalesce(order_value.lifetime_pending_revenue, 0)
+        coalesce(order_summary.lifetime_pending_revenue, 0)
             as lifetime_pending_revenue,
-        order_value.lifetime_cost_of_goods,
-        order_value.lifetime_gross_margin,
+        order_summary.lifetime_cost_of_goods,
+        order_summary.lifetime_gross_margin,
         customers.is_buyer
     from customers
-    left join order_value
-        on customers.customer_id = order_value.customer_id
+    left join order_summary
+        on customers.customer_id = order_summary.customer_id
 
 ),
 

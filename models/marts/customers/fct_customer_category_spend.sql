@@ -21,7 +21,7 @@ category_totals as (
     select
         order_items.customer_id,
         coalesce(products.category, 'unknown') as category,
-        sum(order_items.net_line_amount) as net_line_amount,
+        sum(order_items.line_amount_after_discount) as sum_line_amount,
         sum(order_items.quantity) as sum_quantity
     from order_items
     left join products
@@ -36,11 +36,12 @@ final as (
         customer_id || ':' || category as customer_category_id,
         customer_id,
         category,
-        cast(net_line_amount as {{ money_type() }}) as net_line_amount,
+        cast(sum_line_amount as {{ money_type() }})
+            as sum_line_amount_after_discount,
         cast(sum_quantity as bigint) as sum_quantity,
         round(
-            net_line_amount
-            / nullif(sum(net_line_amount) over (partition by customer_id), 0),
+            sum_line_amount
+            / nullif(sum(sum_line_amount) over (partition by customer_id), 0),
             6
         ) as pct_spend,
         round(
@@ -50,7 +51,7 @@ final as (
         ) as pct_quantity,
         row_number() over (
             partition by customer_id
-            order by net_line_amount desc, category asc
+            order by sum_line_amount desc, category asc
         ) as category_rank
     from category_totals
 

@@ -2,9 +2,10 @@
     as_of_date: rule-based behaviour flags, each with the reason in words. -#}
 with
 
-intervals as (
+order_summary as (
 
-    select * from {{ ref('int_customer_purchase_intervals') }}
+    select * from {{ ref('int_customer_order_summary') }}
+    where count_completed_orders > 0
 
 ),
 
@@ -36,15 +37,15 @@ as_of as (
 overdue as (
 
     select
-        intervals.customer_id,
-        as_of.as_of_date - intervals.last_purchase_date
+        order_summary.customer_id,
+        as_of.as_of_date - order_summary.last_purchase_date
             as days_since_last_purchase,
-        intervals.median_days_between_purchases,
-        intervals.count_purchase_days >= 2
-        and as_of.as_of_date - intervals.last_purchase_date
+        order_summary.median_days_between_purchases,
+        order_summary.count_purchase_days >= 2
+        and as_of.as_of_date - order_summary.last_purchase_date
         > {{ var('signal_overdue_factor') }}
-        * intervals.median_days_between_purchases as is_overdue
-    from intervals
+        * order_summary.median_days_between_purchases as is_overdue
+    from order_summary
     cross join as_of
 
 ),

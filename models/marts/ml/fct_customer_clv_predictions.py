@@ -1,4 +1,5 @@
-"""Probabilistic CLV: one row per buyer of dim_customer_rfm, scored with the
+"""Probabilistic CLV: one row per buyer of the per-customer base
+(int_customer_order_summary), scored with the
 published purchase model and Gamma-Gamma of int_clv_parameters; empty when
 they were not fitted. Logic: crm_analytics.ml.clv."""
 
@@ -9,7 +10,9 @@ from crm_analytics.ml.clv import score_clv
 @one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
-    rfm = dbt.ref("dim_customer_rfm").df()
+    rfm = (
+        dbt.ref("int_customer_order_summary").filter("count_completed_orders > 0").df()
+    )
     parameters = dbt.ref("int_clv_parameters").df()
     return score_clv(
         rfm,

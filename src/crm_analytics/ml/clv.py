@@ -20,7 +20,8 @@ of a customer's repeat purchases. All are fitted by maximum likelihood in
 log space with vectorised numpy; ``fit_clv_parameters`` fits the three
 purchase models and publishes the one that predicts a holdout best.
 
-Inputs are the RFM summary of ``dim_customer_rfm``: ``frequency`` (repeat
+Inputs are the RFM summary of the per-customer base (``int_customer_order_summary``;
+``dim_customer_rfm`` publishes it): ``frequency`` (repeat
 purchase periods), ``recency`` and ``T`` in one time unit. Every function
 that turns a calendar horizon into model time takes ``unit_days`` (1 for
 days, 7 for weeks) explicitly, so daily and weekly units cannot be mixed up.
@@ -727,7 +728,7 @@ def customer_lifetime_value(
 
 
 UNIT_DAYS = {"day": 1.0, "week": 7.0}
-"""Days in each RFM time unit of dim_customer_rfm."""
+"""Days in each RFM time unit (column rfm_time_unit)."""
 
 MIN_REPEAT_BUYERS = 10
 """Below this many repeat buyers the models are not fitted (tables stay empty)."""
@@ -982,7 +983,7 @@ def fit_clv_parameters(
     rfm: pd.DataFrame, holdout: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Fit the purchase models (BG/NBD, MBG/NBD, Pareto/NBD) and Gamma-Gamma
-    on an RFM summary (dim_customer_rfm), and pick the purchase model to
+    on an RFM summary (int_customer_order_summary), and pick the purchase model to
     publish.
 
     Returns a long table (model_name, candidate, metric_name, value,
