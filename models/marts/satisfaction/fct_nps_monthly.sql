@@ -1,23 +1,24 @@
 {#- One row per month with survey responses up to as_of_date: the company
-    NPS (% promoters - % detractors) of that month's responses. -#}
+    NPS (% promoters - % detractors) of that month's responses, from the
+    response counts of fct_customer_months. -#}
 with
 
-responses as (
+customer_months as (
 
-    select * from {{ ref('fct_survey_responses') }}
-    where nps_score is not null
+    select * from {{ ref('fct_customer_months') }}
+    where count_nps_responses > 0
 
 ),
 
 monthly as (
 
     select
-        cast(date_trunc('month', responded_date) as date) as response_month,
-        count(*) as count_responses,
-        count(*) filter (where nps_class = 'promoter') as count_promoters,
-        count(*) filter (where nps_class = 'passive') as count_passives,
-        count(*) filter (where nps_class = 'detractor') as count_detractors
-    from responses
+        kpi_month as response_month,
+        sum(count_nps_responses) as count_responses,
+        sum(count_promoters) as count_promoters,
+        sum(count_passives) as count_passives,
+        sum(count_detractors) as count_detractors
+    from customer_months
     group by 1
 
 ),
@@ -26,16 +27,16 @@ final as (
 
     select
         response_month,
-        count_responses,
-        count_promoters,
-        count_passives,
-        count_detractors,
+        cast(count_responses as bigint) as count_responses,
+        cast(count_promoters as bigint) as count_promoters,
+        cast(count_passives as bigint) as count_passives,
+        cast(count_detractors as bigint) as count_detractors,
         round(100.0 * count_promoters / count_responses, 2) as pct_promoters,
         round(100.0 * count_detractors / count_responses, 2)
             as pct_detractors,
-        round(
-            100.0 * (count_promoters - count_detractors) / count_responses, 2
-        ) as nps
+        {{ nps_score(
+            'count_promoters', 'count_detractors', 'count_responses'
+        ) }} as nps
     from monthly
 
 )

@@ -4,8 +4,10 @@ One function per chart or table, each returning a DataFrame, so they can be
 tested without a browser. Filters narrow customers through
 ``marts.dim_customers`` (segment, country) and months through the date range.
 Where a mart is pre-aggregated for all customers (``fct_kpi_monthly``,
-``fct_nps_monthly``) and the user picks a subset, the same measures are
-recomputed from the fact tables; a test holds the two equal on all customers.
+``fct_nps_monthly``) and the user picks a subset, the rows of
+``fct_kpi_monthly_by_segment`` for that subset are summed: the measures are
+defined once, in the warehouse (``fct_customer_months``), and only their
+ratios (average order value, NPS) are taken here.
 
 Customers flagged by ``fct_customer_anomalies`` (``dim_customers.is_anomaly``:
 bulk resellers, burst buyers, return abusers) are left out of the marketing
@@ -27,14 +29,14 @@ from crm_analytics.dashboard.data import Filters, query
 #: What every page reads, by page url path: the dbt exposures declare the
 #: same (a test compares them), and each page's SQL names only these tables.
 PAGE_TABLES: dict[str, tuple[str, ...]] = {
-    "overview": ("fct_kpi_monthly", "fct_orders", "dim_customers"),
+    "overview": ("fct_kpi_monthly", "fct_kpi_monthly_by_segment", "dim_customers"),
     "segments": ("dim_customers", "fct_segment_profiles", "fct_ml_model_metrics"),
     "churn": ("dim_customers", "fct_customer_churn_scores", "fct_ml_model_metrics"),
     "clv": ("dim_customers", "fct_customer_clv_predictions", "fct_ml_model_metrics"),
     "satisfaction": (
         "dim_customers",
         "fct_nps_monthly",
-        "fct_survey_responses",
+        "fct_kpi_monthly_by_segment",
         "fct_support_tickets",
     ),
     "cohorts": ("fct_cohort_retention",),
@@ -85,10 +87,26 @@ def filter_options(path: Path) -> tuple[list[str], list[str]]:
     return segments["value"].tolist(), countries["value"].tolist()
 
 
+def audience_filter(filters: Filters) -> tuple[str, list]:
+    """A SQL predicate on ``marts.fct_kpi_monthly_by_segment`` for the
+    segment and country choices (its labels are the filter's own:
+    'non-buyer', 'unknown'), and its parameters."""
+    clauses, parameters = ["true"], []
+    if filters.segments:
+        clauses.append("segment_name in (select unnest(?))")
+        parameters.append(list(filters.segments))
+    if filters.countries:
+        clauses.append("country_code in (select unnest(?))")
+        parameters.append(list(filters.countries))
+    return " and ".join(clauses), parameters
+
+
 def monthly_kpis(path: Path, filters: Filters) -> pd.DataFrame:
     """One row per month in the range: revenue, orders, active and new
-    customers, AOV. All customers: ``fct_kpi_monthly``; a subset: recomputed
-    from ``fct_orders`` with the same definitions."""
+    customers, AOV. All customers: ``fct_kpi_monthly``; a subset: the rows
+    of ``fct_kpi_monthly_by_segment`` for its segments and countries,
+    summed (the measures are defined once, in the warehouse; only the
+    ratio is taken here)."""
     if not filters.is_customer_subset:
         return query(
             path,
@@ -107,74 +125,51 @@ def monthly_kpis(path: Path, filters: Filters) -> pd.DataFrame:
             """,
             [filters.start, filters.end],
         )
-    predicate, parameters = filters.customer_filter()
+    predicate, parameters = audience_filter(filters)
     return query(
         path,
         f"""
         with
-
-        selected_orders as (
-            select orders.*
-            from marts.fct_orders as orders
-            inner join marts.dim_customers as customers
-                on orders.customer_id = customers.customer_id
-            where {predicate}
-        ),
-
-        first_purchases as (
-            select
-                customer_id,
-                date_trunc('month', min(order_date)) as first_month
-            from selected_orders
-            where is_completed
-            group by 1
-        ),
 
         months as (
             select kpi_month from marts.fct_kpi_monthly
             where kpi_month between date_trunc('month', ?::date) and ?
         ),
 
-        order_kpis as (
+        audience as (
             select
-                date_trunc('month', order_date) as kpi_month,
-                sum(net_revenue) as sum_net_revenue,
-                count(*) as count_orders,
-                count(*) filter (where is_completed) as count_completed_orders,
-                count(distinct customer_id) filter (where is_completed)
-                    as count_active_customers
-            from selected_orders
-            group by 1
-        ),
-
-        new_customers as (
-            select first_month as kpi_month, count(*) as count_new_customers
-            from first_purchases
+                kpi_month,
+                sum(sum_net_revenue) as sum_net_revenue,
+                sum(count_orders) as count_orders,
+                sum(count_completed_orders) as count_completed_orders,
+                sum(count_active_customers) as count_active_customers,
+                sum(count_new_customers) as count_new_customers
+            from marts.fct_kpi_monthly_by_segment
+            where {predicate}
             group by 1
         )
 
         select
             months.kpi_month,
-            cast(coalesce(order_kpis.sum_net_revenue, 0) as decimal(38, 2))
+            cast(coalesce(audience.sum_net_revenue, 0) as decimal(38, 2))
                 as sum_net_revenue,
-            coalesce(order_kpis.count_orders, 0) as count_orders,
-            coalesce(order_kpis.count_completed_orders, 0)
+            cast(coalesce(audience.count_orders, 0) as bigint) as count_orders,
+            cast(coalesce(audience.count_completed_orders, 0) as bigint)
                 as count_completed_orders,
-            coalesce(order_kpis.count_active_customers, 0)
+            cast(coalesce(audience.count_active_customers, 0) as bigint)
                 as count_active_customers,
-            coalesce(new_customers.count_new_customers, 0)
+            cast(coalesce(audience.count_new_customers, 0) as bigint)
                 as count_new_customers,
             cast(
-                order_kpis.sum_net_revenue
-                / nullif(order_kpis.count_completed_orders, 0)
+                audience.sum_net_revenue
+                / nullif(audience.count_completed_orders, 0)
                 as decimal(38, 2)
             ) as avg_order_value
         from months
-        left join order_kpis on months.kpi_month = order_kpis.kpi_month
-        left join new_customers on months.kpi_month = new_customers.kpi_month
+        left join audience on months.kpi_month = audience.kpi_month
         order by months.kpi_month
         """,
-        [*parameters, filters.start, filters.end],
+        [filters.start, filters.end, *parameters],
     )
 
 
@@ -577,7 +572,8 @@ def anomaly_revenue(path: Path, filters: Filters) -> pd.DataFrame:
 
 def nps_monthly(path: Path, filters: Filters) -> pd.DataFrame:
     """NPS per month in the range. All customers: ``fct_nps_monthly``; a
-    subset: recomputed from ``fct_survey_responses`` the same way."""
+    subset: the response counts of ``fct_kpi_monthly_by_segment`` for its
+    segments and countries, summed, and the score of the sums."""
     if not filters.is_customer_subset:
         return query(
             path,
@@ -589,29 +585,33 @@ def nps_monthly(path: Path, filters: Filters) -> pd.DataFrame:
             """,
             [filters.start, filters.end],
         )
-    predicate, parameters = filters.customer_filter()
+    predicate, parameters = audience_filter(filters)
     return query(
         path,
         f"""
+        with
+
+        audience as (
+            select
+                kpi_month as response_month,
+                sum(count_nps_responses) as count_responses,
+                sum(count_promoters) as count_promoters,
+                sum(count_detractors) as count_detractors
+            from marts.fct_kpi_monthly_by_segment
+            where {predicate}
+                and kpi_month between date_trunc('month', ?::date) and ?
+            group by 1
+            having sum(count_nps_responses) > 0
+        )
+
         select
-            cast(date_trunc('month', responses.responded_date) as date)
-                as response_month,
-            count(*) as count_responses,
+            response_month,
+            cast(count_responses as bigint) as count_responses,
             round(
-                100.0 * (
-                    count(*) filter (where responses.nps_class = 'promoter')
-                    - count(*) filter (where responses.nps_class = 'detractor')
-                ) / count(*),
-                2
+                100.0 * (count_promoters - count_detractors) / count_responses, 2
             ) as nps
-        from marts.fct_survey_responses as responses
-        inner join marts.dim_customers as customers
-            on responses.customer_id = customers.customer_id
-        where {predicate}
-            and date_trunc('month', responses.responded_date)
-                between date_trunc('month', ?::date) and ?
-        group by 1
-        order by 1
+        from audience
+        order by response_month
         """,
         [*parameters, filters.start, filters.end],
     )
