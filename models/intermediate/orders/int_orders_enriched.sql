@@ -154,7 +154,8 @@ final as (
         cast(count_lines as bigint) as count_lines,
         cast(sum_quantity as bigint) as sum_quantity,
         cast(lines_amount as {{ money_type() }}) as lines_amount,
-        cast(line_discount_amount as {{ money_type() }}) as line_discount_amount,
+        cast(line_discount_amount as {{ money_type() }})
+            as line_discount_amount,
         cast(order_discount_amount as {{ money_type() }})
             as order_discount_amount,
         cast(shipping_amount as {{ money_type() }}) as shipping_amount,
