@@ -24,6 +24,7 @@ side (setting_problem, in the on-run-start hook of every ``dbt build``)
 checks every dbt variable: the same numeric bounds with the same message,
 and the only check of a date (``as_of_date``) and of a choice (the RFM
 grains), so each rule has one validator per language, both read from here.
+``dbt_environment`` builds the environment of every dbt run.
 
 ``--vars`` is trusted input (docs/bad_input.md, "Settings"): dbt renders
 Jinja in it before any check of the project can run, so the publish refuses
@@ -424,6 +425,13 @@ def check_value(setting: Setting, value: object) -> str | None:
     return None
 
 
+def environment_value(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """Environment variable ``name``'s value, or its declared default."""
+    setting = ENV_SETTINGS[name]
+    value = (os.environ if environ is None else environ).get(name)
+    return value if value is not None else str(setting.default or "")
+
+
 def dbt_vars(dbt_args: list[str]) -> tuple[dict, list[str]]:
     """The mapping passed with ``--vars`` (last one wins, as in dbt) and the
     problems reading it."""
@@ -513,6 +521,70 @@ def check_run(
         + check_vars(values)
         + check_environment(environ, Path(build_path), Path(serving_path))
     )
+
+
+# --- the environment of a dbt run -------------------------------------------
+
+ENVIRONMENT_PARAMETERS: dict[str, str] = {
+    "raw_dir": "CRM_RAW_DIR",
+    "build_path": "CRM_DUCKDB_PATH",
+    "serving_path": "CRM_SERVING_PATH",
+    "temp_dir": "CRM_DUCKDB_TEMP",
+    "memory_limit": "CRM_DUCKDB_MEMORY_LIMIT",
+    "pii_hash_key": "CRM_PII_HASH_KEY",
+    "target": "CRM_TARGET",
+}
+"""dbt_environment's keyword arguments and the variables they set."""
+
+
+def dbt_environment(
+    *,
+    raw_dir: Path | str | None = None,
+    build_path: Path | str | None = None,
+    serving_path: Path | str | None = None,
+    temp_dir: Path | str | None = None,
+    memory_limit: str | None = None,
+    pii_hash_key: str | None = None,
+    target: str | None = None,
+    project_dir: Path = PROJECT_DIR,
+    profiles_dir: Path | str | None = None,
+    target_path: Path | str | None = None,
+    log_path: Path | str | None = None,
+    extra: Mapping[str, str] | None = None,
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment to run dbt (or the publish) in: ``base`` (default:
+    this process's environment) with each setting given here under its
+    declared variable (``raw_dir`` -> CRM_RAW_DIR, ``build_path`` ->
+    CRM_DUCKDB_PATH, ...; see ENVIRONMENT_PARAMETERS), a setting not given
+    keeping ``base``'s value or, unset, its declared default (dbt's profile
+    and project read the same default). DBT_PROFILES_DIR is
+    ``profiles_dir``, else ``base``'s, else ``project_dir/profiles``;
+    ``target_path`` and ``log_path`` set DBT_TARGET_PATH and DBT_LOG_PATH
+    (dbt's own folders, for a run beside others). ``extra`` goes last."""
+    environment = dict(os.environ if base is None else base)
+    given = {
+        "raw_dir": raw_dir,
+        "build_path": build_path,
+        "serving_path": serving_path,
+        "temp_dir": temp_dir,
+        "memory_limit": memory_limit,
+        "pii_hash_key": pii_hash_key,
+        "target": target,
+    }
+    for parameter, value in given.items():
+        if value is not None:
+            environment[ENVIRONMENT_PARAMETERS[parameter]] = str(value)
+    if profiles_dir is not None:
+        environment["DBT_PROFILES_DIR"] = str(profiles_dir)
+    else:
+        environment.setdefault("DBT_PROFILES_DIR", str(project_dir / "profiles"))
+    if target_path is not None:
+        environment["DBT_TARGET_PATH"] = str(target_path)
+    if log_path is not None:
+        environment["DBT_LOG_PATH"] = str(log_path)
+    environment.update(extra or {})
+    return environment
 
 
 # --- derived files ----------------------------------------------------------

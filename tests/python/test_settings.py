@@ -23,6 +23,7 @@ from crm_analytics.settings import (
     WRITE_COMMAND,
     check_run,
     check_value,
+    dbt_environment,
 )
 
 MODELS_DIR = PROJECT_DIR / "models"
@@ -337,3 +338,60 @@ def test_check_run_leaves_dates_and_choices_to_the_dbt_side(tmp_path):
         )
         == []
     )
+
+
+# --- the environment of a dbt run -------------------------------------------
+
+
+def test_dbt_environment_sets_each_setting_under_its_declared_variable(tmp_path):
+    base = {"PATH": "/bin", "CRM_DUCKDB_PATH": "old.duckdb"}
+    environment = dbt_environment(
+        raw_dir=tmp_path / "raw",
+        temp_dir=tmp_path / "tmp",
+        pii_hash_key="k" * 32,
+        target="dev",
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
+        extra={"PYTHONPATH": "src"},
+        base=base,
+    )
+    assert environment == {
+        "PATH": "/bin",
+        "CRM_DUCKDB_PATH": "old.duckdb",
+        "CRM_RAW_DIR": str(tmp_path / "raw"),
+        "CRM_DUCKDB_TEMP": str(tmp_path / "tmp"),
+        "CRM_PII_HASH_KEY": "k" * 32,
+        "CRM_TARGET": "dev",
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "PYTHONPATH": "src",
+    }
+    assert base == {"PATH": "/bin", "CRM_DUCKDB_PATH": "old.duckdb"}
+    assert set(settings.ENVIRONMENT_PARAMETERS.values()) <= set(ENV_SETTINGS)
+
+
+def test_dbt_environment_profiles_dir(tmp_path):
+    mine = {"DBT_PROFILES_DIR": "/etc/dbt"}
+    assert dbt_environment(base=mine)["DBT_PROFILES_DIR"] == "/etc/dbt"
+    assert dbt_environment(base=mine, profiles_dir=tmp_path)["DBT_PROFILES_DIR"] == str(
+        tmp_path
+    )
+    assert dbt_environment(base={}, project_dir=tmp_path)["DBT_PROFILES_DIR"] == str(
+        tmp_path / "profiles"
+    )
+
+
+def test_the_publish_and_the_bench_build_the_environment_with_it():
+    """No environment dict for dbt written out by hand in the package or the
+    bench (tests/python: see issue 19, switched after the test restructure)."""
+    files = [
+        *(PROJECT_DIR / "src").rglob("*.py"),
+        *(PROJECT_DIR / "bench").glob("*.py"),
+    ]
+    for path in files:
+        if path.name == "settings.py":
+            continue
+        text = path.read_text()
+        assert '"DBT_PROFILES_DIR":' not in text, path
+        assert '"CRM_RAW_DIR":' not in text, path
