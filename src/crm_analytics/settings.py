@@ -6,7 +6,8 @@ one-line doc; a setting given as an environment variable is named after the
 variable (``CRM_RAW_DIR``), a dbt variable after the variable
 (``random_seed``, passed with ``--vars``). Everything else is derived:
 
-- dbt_project.yml: the ``vars:`` defaults;
+- dbt_project.yml: the ``vars:`` defaults and the folder-level ``+meta``
+  through which the Python models of a folder get the settings they read;
 - macros/settings_declared.sql: the declaration for the dbt side, read by
   the check of a bare ``dbt build`` (load_raw_check_settings and
   setting_problem) and by setting_value (an environment variable's default);
@@ -24,7 +25,8 @@ side (setting_problem, in the on-run-start hook of every ``dbt build``)
 checks every dbt variable: the same numeric bounds with the same message,
 and the only check of a date (``as_of_date``) and of a choice (the RFM
 grains), so each rule has one validator per language, both read from here.
-``dbt_environment`` builds the environment of every dbt run.
+Python models read their settings with ``setting_value``, the one typed
+reader. ``dbt_environment`` builds the environment of every dbt run.
 
 ``--vars`` is trusted input (docs/bad_input.md, "Settings"): dbt renders
 Jinja in it before any check of the project can run, so the publish refuses
@@ -34,6 +36,7 @@ a value holding Jinja before dbt sees it.
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import json
 import math
@@ -425,6 +428,31 @@ def check_value(setting: Setting, value: object) -> str | None:
     return None
 
 
+def setting_value(name: str, value: object) -> int | float | str:
+    """The value of setting ``name`` as a Python model receives it, typed
+    by the declaration: ``int`` for an integer, ``float`` for a number.
+
+    A model passes what ``dbt.config.meta_get(name)`` gave it (the
+    folder-level ``+meta`` of dbt_project.yml, generated from SETTINGS).
+    Raises ValueError with the one-line problem when the value is missing or
+    breaks the declared bounds."""
+    setting = SETTINGS_BY_NAME[name]
+    if value is None:
+        raise ValueError(
+            f"Setting {name} did not reach this model: its folder's +meta in "
+            "dbt_project.yml lacks it (run python -m crm_analytics.settings "
+            "--write)."
+        )
+    problem = check_value(setting, value)
+    if problem:
+        raise ValueError(problem)
+    if setting.type == "integer":
+        return int(float(str(value).strip()))
+    if setting.type == "number":
+        return float(str(value).strip())
+    return str(value)
+
+
 def environment_value(name: str, environ: Mapping[str, str] | None = None) -> str:
     """Environment variable ``name``'s value, or its declared default."""
     setting = ENV_SETTINGS[name]
@@ -622,6 +650,62 @@ def _jinja_literal(value: object) -> str:
     return f"'{text}'"
 
 
+def python_model_settings(project_dir: Path = PROJECT_DIR) -> dict[str, list[str]]:
+    """The settings each folder's Python models read with
+    ``dbt.config.meta_get``, by folder (``models/intermediate/ml``)."""
+    folders: dict[str, set[str]] = {}
+    for path in sorted((project_dir / "models").rglob("*.py")):
+        keys = meta_keys(path.read_text(encoding="utf-8"))
+        unknown = sorted(set(keys) - set(SETTINGS_BY_NAME))
+        if unknown:
+            raise DeclarationError(
+                f"{path.relative_to(project_dir)} reads {', '.join(unknown)} "
+                "with dbt.config.meta_get, which are not settings: declare "
+                "them in src/crm_analytics/settings.py (SETTINGS)."
+            )
+        if keys:
+            folder = path.parent.relative_to(project_dir).as_posix()
+            folders.setdefault(folder, set()).update(keys)
+    return {folder: sorted(keys) for folder, keys in sorted(folders.items())}
+
+
+def _config_calls(source: str) -> list[tuple[str, ast.Call]]:
+    """(method, call) of each ``dbt.config.<method>(...)`` call."""
+    calls = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Attribute)
+            and node.func.value.attr == "config"
+            and isinstance(node.func.value.value, ast.Name)
+            and node.func.value.value.id == "dbt"
+        ):
+            calls.append((node.func.attr, node))
+    return calls
+
+
+def meta_keys(source: str) -> list[str]:
+    """The keys a Python model's source reads with ``dbt.config.meta_get``."""
+    return [
+        call.args[0].value
+        for method, call in _config_calls(source)
+        if method == "meta_get"
+        and call.args
+        and isinstance(call.args[0], ast.Constant)
+        and isinstance(call.args[0].value, str)
+    ]
+
+
+def config_get_keys(source: str) -> list[str]:
+    """The keys a Python model's source reads with ``dbt.config.get``."""
+    return [
+        ast.unparse(call.args[0]) if call.args else ""
+        for method, call in _config_calls(source)
+        if method == "get"
+    ]
+
+
 def _wrap_comment(text: str, indent: str, width: int = 79) -> list[str]:
     return textwrap.wrap(
         text,
@@ -639,6 +723,17 @@ def vars_region(indent: str) -> list[str]:
     for setting in VAR_SETTINGS.values():
         lines += _wrap_comment(f"{setting.doc} Allowed: {setting.allowed}.", indent)
         lines.append(f"{indent}{setting.name}: {_yaml_scalar(setting.default)}")
+    return lines
+
+
+def meta_region(indent: str, names: list[str]) -> list[str]:
+    """A folder's ``+meta``: each setting its Python models read, as a
+    ``var()`` with the declared default (dbt renders dbt_project.yml with the
+    ``--vars`` only, not with the ``vars:`` above)."""
+    lines = [f"{indent}+meta:"]
+    for name in names:
+        default = _jinja_literal(VAR_SETTINGS[name].default)
+        lines.append(f"{indent}  {name}: \"{{{{ var('{name}', {default}) }}}}\"")
     return lines
 
 
@@ -687,6 +782,10 @@ def _replace_regions(text: str, path: str, regions: dict[str, object]) -> str:
 def render_dbt_project(text: str, project_dir: Path = PROJECT_DIR) -> str:
     """dbt_project.yml ``text`` with its generated regions up to date."""
     regions: dict[str, object] = {"vars": vars_region}
+    for folder, names in python_model_settings(project_dir).items():
+        regions[f"meta:{folder}"] = lambda indent, names=names: meta_region(
+            indent, names
+        )
     return _replace_regions(text, "dbt_project.yml", regions)
 
 

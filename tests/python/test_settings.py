@@ -4,9 +4,13 @@ declaration or checked equal to it here."""
 
 from __future__ import annotations
 
+import ast
 import datetime
+import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,6 +28,7 @@ from crm_analytics.settings import (
     check_run,
     check_value,
     dbt_environment,
+    setting_value,
 )
 
 MODELS_DIR = PROJECT_DIR / "models"
@@ -60,10 +65,15 @@ def copy_project(tmp_path: Path) -> Path:
     "relative, old, new",
     [
         ("dbt_project.yml", "  random_seed: 42\n", "  random_seed: 7\n"),
+        (
+            "dbt_project.yml",
+            "\"{{ var('random_seed', 42) }}\"",
+            "\"{{ var('random_seed', 7) }}\"",
+        ),
         ("README.md", "| `random_seed` | `42` |", "| `random_seed` | `7` |"),
         (str(settings.MACRO_FILE), "'high': 1000,", "'high': 10000,"),
     ],
-    ids=["project_var", "readme", "macro"],
+    ids=["project_var", "project_meta", "readme", "macro"],
 )
 def test_a_derived_file_edited_by_hand_is_stale(
     tmp_path, capsys, relative: str, old: str, new: str
@@ -81,6 +91,33 @@ def test_a_derived_file_edited_by_hand_is_stale(
     assert settings.main(["--write", "--project-dir", str(project)]) == 0
     assert settings.stale_files(project) == []
     assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_model_reading_an_undeclared_setting_is_refused(tmp_path, capsys):
+    project = copy_project(tmp_path)
+    model = project / "models" / "marts" / "ml" / "fct_customer_anomalies.py"
+    model.write_text(
+        model.read_text().replace(
+            'dbt.config.meta_get("anomaly_return_p")',
+            'dbt.config.meta_get("return_p")',
+        )
+    )
+    assert settings.main(["--check", "--project-dir", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert "fct_customer_anomalies.py reads return_p" in err
+    assert "declare them in src/crm_analytics/settings.py" in err
+
+
+def test_a_folder_of_python_models_without_its_meta_region_is_refused(tmp_path, capsys):
+    project = copy_project(tmp_path)
+    model = project / "models" / "marts" / "customers" / "py_model.py"
+    model.parent.mkdir(parents=True, exist_ok=True)
+    model.write_text(
+        'def model(dbt, session):\n    return dbt.config.meta_get("random_seed")\n'
+    )
+    assert settings.main(["--write", "--project-dir", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert "lacks the generated region(s) meta:models/marts/customers" in err
 
 
 def test_dbt_project_vars_are_the_declared_defaults():
@@ -308,6 +345,158 @@ def test_the_rfm_grains_are_day_or_week_in_any_case(dbt_macros, name):
     )
 
 
+# --- Python models: parameters through +meta and one typed reader -------------
+
+
+def folder_meta(project: dict, folder: Path) -> dict:
+    """The +meta dbt_project.yml gives a folder's models (merged from the
+    project down to the folder, as dbt merges meta)."""
+    node = project["models"]["crm_analytics"]
+    meta = dict(node.get("+meta", {}))
+    for part in folder.relative_to(MODELS_DIR).parts:
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+        meta.update(node.get("+meta", {}))
+    return meta
+
+
+def setting_value_calls(source: str) -> list[tuple[str, str]]:
+    """(name given to setting_value, key given to meta_get inside it)."""
+    calls = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setting_value"
+        ):
+            name = node.args[0].value if node.args else None
+            keys = settings.meta_keys(ast.unparse(node.args[1])) if node.args else []
+            calls.append((name, keys[0] if keys else None))
+    return calls
+
+
+@pytest.mark.parametrize(
+    "path", PYTHON_MODELS, ids=[path.stem for path in PYTHON_MODELS]
+)
+def test_python_models_read_settings_only_through_meta_and_setting_value(path):
+    source = path.read_text()
+    assert settings.config_get_keys(source) == [], (
+        f"{path.name} reads dbt.config.get(...): custom config keys are "
+        "deprecated; read the setting with setting_value(name, "
+        "dbt.config.meta_get(name)) and run " + WRITE_COMMAND
+    )
+    keys = settings.meta_keys(source)
+    calls = setting_value_calls(source)
+    assert sorted(key for _, key in calls) == sorted(keys), (
+        f"{path.name}: every dbt.config.meta_get(...) goes through setting_value"
+    )
+    for name, key in calls:
+        assert name == key, f"{path.name}: setting_value({name!r}, meta_get({key!r}))"
+        assert name in VAR_SETTINGS, name
+    assert not re.search(r"\b(int|float)\(dbt\.", source), path.name
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    meta = folder_meta(project, path.parent)
+    for key in keys:
+        default = settings._jinja_literal(VAR_SETTINGS[key].default)
+        assert meta.get(key) == f"{{{{ var('{key}', {default}) }}}}", (path, key)
+
+
+@pytest.fixture
+def custom_config_keys(monkeypatch):
+    """dbt's own jsonschema check of YAML (dbt-core runs it only for a few
+    adapters, not DuckDB), in process: a function of (contents, path) giving
+    the keys of each CustomKeyInConfigDeprecation it would print."""
+    from dbt import deprecations
+    from dbt.jsonschemas import jsonschemas
+
+    warned: list[tuple[str, dict]] = []
+    monkeypatch.setattr(jsonschemas, "_can_run_validations", lambda: True)
+    # adapter-specific aliases (BigQuery's dataset, project): none for DuckDB
+    monkeypatch.setattr(jsonschemas, "_get_allowed_config_key_aliases", lambda: [])
+    monkeypatch.setattr(
+        deprecations, "warn", lambda name, *a, **kw: warned.append((name, kw))
+    )
+
+    def check(contents: dict, path: Path) -> list[str]:
+        warned.clear()
+        schema = (
+            jsonschemas.project_schema()
+            if path.name == "dbt_project.yml"
+            else jsonschemas.resources_schema()
+        )
+        jsonschemas.jsonschema_validate(schema, contents, str(path))
+        return [
+            f"{kw['file']}: {kw['key_path']}.{kw['key']}"
+            for name, kw in warned
+            if name == "custom-key-in-config-deprecation"
+        ]
+
+    return check
+
+
+def test_no_yaml_sets_a_custom_config_key(custom_config_keys):
+    """Settings reach the Python models through meta, never as custom keys
+    in a config block (deprecated since dbt 1.10)."""
+    found = []
+    for path in [PROJECT_DIR / "dbt_project.yml", *sorted(MODELS_DIR.rglob("*.yml"))]:
+        found += custom_config_keys(yaml.safe_load(path.read_text()), path)
+    assert found == [], found
+
+
+def test_a_custom_config_key_would_be_caught(custom_config_keys):
+    """The check above sees a custom key, as the models' YAML had before."""
+    contents = {
+        "version": 2,
+        "models": [
+            {"name": "m", "config": {"random_seed": "{{ var('random_seed') }}"}}
+        ],
+    }
+    assert custom_config_keys(contents, Path("x.yml")) == [
+        "x.yml: models[0].config.random_seed"
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        ("random_seed", 42, 42),
+        ("random_seed", "7", 7),
+        ("random_seed", "1e3", 1000),
+        ("clv_monthly_discount_rate", 0.01, 0.01),
+        ("clv_monthly_discount_rate", "0.02", 0.02),
+        ("anomaly_magnitude_factor", 3, 3.0),
+        ("recommendation_top_k", 10.0, 10),
+    ],
+)
+def test_setting_value_types_by_the_declaration(name, value, expected):
+    result = setting_value(name, value)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        (
+            "random_seed",
+            "1e999",
+            "Variable random_seed must be a whole number from 0 to 4294967295, "
+            "got '1e999'.",
+        ),
+        (
+            "recommendation_top_k",
+            0.5,
+            "Variable recommendation_top_k must be a whole number from 1 to "
+            "1000, got '0.5'.",
+        ),
+        ("random_seed", None, "Setting random_seed did not reach this model"),
+    ],
+)
+def test_setting_value_refuses_what_the_declaration_refuses(name, value, message):
+    with pytest.raises(ValueError) as error:
+        setting_value(name, value)
+    assert str(error.value).startswith(message)
+
+
 # --- the publish's check ------------------------------------------------------
 
 
@@ -395,3 +584,58 @@ def test_the_publish_and_the_bench_build_the_environment_with_it():
         text = path.read_text()
         assert '"DBT_PROFILES_DIR":' not in text, path
         assert '"CRM_RAW_DIR":' not in text, path
+
+
+# --- dbt itself: the manifest ----------------------------------------------
+
+
+@pytest.mark.e2e
+def test_dbt_gives_the_python_models_their_settings_and_the_vars_override(
+    tmp_path,
+):
+    """dbt parse (in-memory lint target): every Python model's meta holds
+    the settings it reads, at the declared default, or at the value of
+    --vars; no model reads a config key."""
+
+    def parse(*args: str) -> dict:
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("dbt")),
+                "parse",
+                "--no-partial-parse",
+                *args,
+            ],
+            cwd=PROJECT_DIR,
+            env=dbt_environment(
+                target="lint",
+                target_path=tmp_path / "target",
+                log_path=tmp_path / "logs",
+            ),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stdout[-3000:]
+        return json.loads((tmp_path / "target" / "manifest.json").read_text())
+
+    def python_models(manifest: dict) -> dict:
+        return {
+            node["name"]: node["config"]
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["language"] == "python"
+        }
+
+    models = python_models(parse())
+    read = {name: config.get("meta_keys_used") for name, config in models.items()}
+    assert read["int_segment_model"] == ["random_seed", "segment_min_purchase_days"]
+    for name, config in models.items():
+        assert not config.get("config_keys_used"), name
+        for key in config.get("meta_keys_used") or []:
+            assert config["meta"][key] == VAR_SETTINGS[key].default, (name, key)
+    overridden = python_models(
+        parse("--vars", "{random_seed: 7, clv_monthly_discount_rate: 0.02}")
+    )
+    assert overridden["fct_customer_churn_scores"]["meta"]["random_seed"] == 7
+    assert overridden["int_churn_evaluation"]["meta"]["random_seed"] == 7
+    clv = overridden["fct_customer_clv_predictions"]["meta"]
+    assert clv["clv_monthly_discount_rate"] == 0.02
