@@ -28,6 +28,8 @@ from pathlib import Path
 import run  # bench/run.py: the harness's measuring helpers
 from run import BENCH, DBT, PYTHON, log, measure
 
+from crm_analytics.settings import environment_value
+
 INCREMENTAL_MODELS = (
     "int_orders_validated",
     "int_order_lines_validated",
@@ -88,7 +90,7 @@ def main() -> None:
         "project_snapshot": snapshot,
         "project": run.project_version(machine),
         "measured_at": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
-        "duckdb_memory_limit": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT", "12GB"),
+        "duckdb_memory_limit": environment_value("CRM_DUCKDB_MEMORY_LIMIT"),
         "batch_files": batch_files,
         "batch_rows": batch_rows,
     }

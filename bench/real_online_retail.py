@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -43,6 +42,7 @@ from crm_analytics.convert.online_retail import (  # noqa: E402
     NON_PRODUCT_CODES,
     NON_PRODUCT_PREFIXES,
 )
+from crm_analytics.settings import dbt_environment  # noqa: E402
 
 RFM_COLUMNS = ("frequency", "recency", "t", "monetary_value")
 
@@ -268,17 +268,17 @@ def main() -> None:
     if convert.returncode:
         sys.exit(f"convert failed: see {work / 'convert.log'}")
     log("building")
-    env = {
-        **os.environ,
-        "CRM_RAW_DIR": str(raw),
-        "CRM_DUCKDB_PATH": str(work / "build.duckdb"),
-        "CRM_SERVING_PATH": str(work / "serving.duckdb"),
-        "CRM_DUCKDB_TEMP": str(work / "duckdb_tmp"),
-        "CRM_PII_HASH_KEY": secrets.token_hex(32),
-        "DBT_PROFILES_DIR": str(PROJECT / "profiles"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-    }
+    env = dbt_environment(
+        raw_dir=raw,
+        build_path=work / "build.duckdb",
+        serving_path=work / "serving.duckdb",
+        temp_dir=work / "duckdb_tmp",
+        pii_hash_key=secrets.token_hex(32),
+        project_dir=PROJECT,
+        profiles_dir=PROJECT / "profiles",
+        target_path=work / "target",
+        log_path=work / "logs",
+    )
     build = measure(
         [python, "-m", "crm_analytics.publish", "--full-refresh"],
         work / "build.log",

@@ -49,6 +49,8 @@ from pathlib import Path
 
 import duckdb
 
+from crm_analytics.settings import dbt_environment, environment_value
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 # The dbt project the benchmark runs: a frozen copy of REPO's (see
@@ -383,22 +385,24 @@ def reference_versions(python: Path) -> dict:
 
 
 def dbt_env(size_dir: Path, raw_dir: Path, target: str, hash_key: str) -> dict:
-    return {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT / "profiles"),
-        # Python models import crm_analytics from the snapshot, not the tree.
-        "PYTHONPATH": str(PROJECT / "src"),
-        "CRM_RAW_DIR": str(raw_dir),
-        "CRM_DUCKDB_PATH": str(size_dir / "build.duckdb"),
-        "CRM_DUCKDB_TEMP": str(size_dir / "duckdb_tmp"),
-        "CRM_PII_HASH_KEY": hash_key,
+    return dbt_environment(
+        raw_dir=raw_dir,
+        build_path=size_dir / "build.duckdb",
+        temp_dir=size_dir / "duckdb_tmp",
+        pii_hash_key=hash_key,
+        project_dir=PROJECT,
+        profiles_dir=PROJECT / "profiles",
         # Own target and log folders: other dbt runs in this tree are unaffected.
-        "DBT_TARGET_PATH": str(size_dir / target),
-        "DBT_LOG_PATH": str(size_dir / "logs"),
-        "DBT_USE_COLORS": "false",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    }
+        target_path=size_dir / target,
+        log_path=size_dir / "logs",
+        extra={
+            # Python models import crm_analytics from the snapshot, not the tree.
+            "PYTHONPATH": str(PROJECT / "src"),
+            "DBT_USE_COLORS": "false",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+        },
+    )
 
 
 def _epoch(stamp: str) -> float:
@@ -787,7 +791,7 @@ def bench_size(customers: int, args, hash_key: str, ref_python: Path | None) -> 
     size_dir = work / f"size-{customers}"
     result: dict = {
         "customers": customers,
-        "duckdb_memory_limit": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT", "12GB"),
+        "duckdb_memory_limit": environment_value("CRM_DUCKDB_MEMORY_LIMIT"),
     }
     result["generate"] = generate(customers, args.seed, work, args.regenerate)
     raw_dir = work / f"data-{customers}" / "raw"

@@ -38,6 +38,8 @@ import duckdb
 import run  # bench/run.py: the harness's measuring helpers
 from run import BENCH, DBT, GB, log, measure
 
+from crm_analytics.settings import environment_value
+
 REPEATED = ("orders", "order_lines")
 
 
@@ -201,7 +203,7 @@ def main() -> None:
         "project_snapshot": snapshot,
         "project": run.project_version(run.machine_facts()),
         "measured_at": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
-        "duckdb_memory_limit": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT", "12GB"),
+        "duckdb_memory_limit": environment_value("CRM_DUCKDB_MEMORY_LIMIT"),
         "dbt_threads": args.dbt_threads or 2,
         **repeat_orders(source, raw, args.order_lines),
     }

@@ -7,7 +7,8 @@
     the same shape, so the marts built on it come out empty instead of
     failing.
 
-    Settings are checked first (as_of_date, the numeric variables, raw_dir).
+    Settings are checked first (every dbt variable, the raw directory
+    CRM_RAW_DIR).
     Then every file is checked while it is read (see load_raw_csv); the
     problems of all files are gathered and the build stops once, with one
     message listing each problem with its file, row or column and what to
@@ -17,7 +18,7 @@
     {%- if not execute or flags.WHICH not in ('build', 'run', 'seed', 'test') -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set raw_dir = (var('raw_dir') | string).rstrip('/') -%}
+    {%- set raw_dir = (setting_value('CRM_RAW_DIR') | string).rstrip('/') -%}
     {%- set problems = [] -%}
     {%- do load_raw_check_settings(raw_dir, problems) -%}
     {%- if problems -%}
@@ -32,8 +33,8 @@
     {%- if found == 0 -%}
         {%- do load_raw_stop("Invalid settings; nothing was loaded:", [
             "raw_dir '" ~ raw_dir ~ "' holds no files (or does not exist). "
-            ~ "Set CRM_RAW_DIR (or --vars '{raw_dir: ...}') to the directory "
-            ~ "with your CSV/Parquet files; see docs/raw_data_contract.md."
+            ~ "Set CRM_RAW_DIR to the directory with your CSV/Parquet "
+            ~ "files; see docs/raw_data_contract.md."
         ]) -%}
     {%- endif -%}
     {%- do run_query("create schema if not exists raw") -%}

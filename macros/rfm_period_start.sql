@@ -3,14 +3,12 @@
     lifetimes' freq='W'). Purchases in one period count as one. -#}
 {% macro rfm_period_start(date_column) -%}
     {%- set grain = var('rfm_period_grain') | string | trim | lower -%}
-    {%- if grain == 'day' -%}
+    {%- set problem = setting_problem('rfm_period_grain', grain) -%}
+    {%- if problem -%}
+        {{ exceptions.raise_compiler_error(problem) }}
+    {%- elif grain == 'day' -%}
         cast({{ date_column }} as date)
     {%- elif grain == 'week' -%}
         cast(date_trunc('week', {{ date_column }}) as date)
-    {%- else -%}
-        {{ exceptions.raise_compiler_error(
-            "Variable rfm_period_grain must be 'day' or 'week', got '"
-            ~ grain ~ "'."
-        ) }}
     {%- endif -%}
 {%- endmacro %}

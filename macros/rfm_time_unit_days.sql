@@ -3,12 +3,9 @@
     freq_multiplier. -#}
 {% macro rfm_time_unit_days() -%}
     {%- set unit = var('rfm_time_unit') | string | trim | lower -%}
-    {%- set days = {'day': 1, 'week': 7} -%}
-    {%- if unit not in days -%}
-        {{ exceptions.raise_compiler_error(
-            "Variable rfm_time_unit must be 'day' or 'week', got '"
-            ~ unit ~ "'."
-        ) }}
+    {%- set problem = setting_problem('rfm_time_unit', unit) -%}
+    {%- if problem -%}
+        {{ exceptions.raise_compiler_error(problem) }}
     {%- endif -%}
-    {{ days[unit] }}
+    {{ {'day': 1, 'week': 7}[unit] }}
 {%- endmacro %}

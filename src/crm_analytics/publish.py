@@ -32,15 +32,15 @@ import duckdb
 
 from crm_analytics.contract import PROJECT_DIR
 from crm_analytics.pii import HashKeyError, find_pii, hash_key
-from crm_analytics.settings import check_run
+from crm_analytics.settings import ENV_SETTINGS, check_run, dbt_environment
 
 SERVING_STORAGE_VERSION = "v1.4.0"
 """Files written for this version open in DuckDB 1.4 and newer clients."""
 
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts",)
 
-DEFAULT_BUILD = PROJECT_DIR / "warehouse" / "build.duckdb"
-DEFAULT_SERVING = PROJECT_DIR / "warehouse" / "crm.duckdb"
+DEFAULT_BUILD = PROJECT_DIR / str(ENV_SETTINGS["CRM_DUCKDB_PATH"].default)
+DEFAULT_SERVING = PROJECT_DIR / str(ENV_SETTINGS["CRM_SERVING_PATH"].default)
 
 
 class PublishError(RuntimeError):
@@ -247,13 +247,7 @@ def build_and_publish(
     except HashKeyError as error:
         raise PublishError(f"{error}. {serving_path} was not changed.") from None
     dbt = Path(sys.executable).with_name("dbt")
-    env = {
-        **os.environ,
-        "CRM_DUCKDB_PATH": str(build_path),
-        "DBT_PROFILES_DIR": os.environ.get(
-            "DBT_PROFILES_DIR", str(project_dir / "profiles")
-        ),
-    }
+    env = dbt_environment(build_path=build_path, project_dir=project_dir)
     # dbt reads DBT_TARGET_PATH too, relative to the project directory.
     target_path = project_dir / os.environ.get("DBT_TARGET_PATH", "target")
     print(f"dbt build -> {build_path}", flush=True)

@@ -1,17 +1,16 @@
 """Absurd settings stop the publish before dbt starts, each with one line
-naming the setting and its allowed range (crm_analytics.settings)."""
+naming the setting and its allowed range (crm_analytics.settings). The
+dbt side reads the same declaration (tests/python/test_settings.py checks
+that its macro and messages equal the Python ones)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from conftest import run_dbt
 
 from crm_analytics import publish as publish_module
-from crm_analytics.contract import PROJECT_DIR
-from crm_analytics.settings import NUMERIC_SETTINGS
 
 
 def run_main(monkeypatch, capsys, tmp_path: Path, *argv: str, **environ: str):
@@ -63,8 +62,25 @@ def run_main(monkeypatch, capsys, tmp_path: Path, *argv: str, **environ: str):
             '{as_of_date: "{{ 7 * 7 }}"}',
             "Variable as_of_date holds Jinja",
         ),
+        (
+            "{raw_dir: /data}",
+            "Variable raw_dir is not a setting: set the environment variable "
+            "CRM_RAW_DIR",
+        ),
+        (
+            "{random_sed: 7}",
+            "Variable random_sed is not a setting (did you mean random_seed?)",
+        ),
     ],
-    ids=["seed_inf", "holdout_huge", "top_k_huge", "group_size_half", "jinja"],
+    ids=[
+        "seed_inf",
+        "holdout_huge",
+        "top_k_huge",
+        "group_size_half",
+        "jinja",
+        "raw_dir_var",
+        "misspelt",
+    ],
 )
 def test_absurd_var_stops_before_dbt_with_its_range(
     monkeypatch, capsys, tmp_path, vars_text, expected
@@ -108,23 +124,6 @@ def test_good_settings_reach_dbt(monkeypatch, capsys, tmp_path):
     assert ran, err
 
 
-def test_the_dbt_side_check_declares_the_same_bounds():
-    """macros/load_raw_check_settings.sql (a bare dbt build) carries the
-    bounds of crm_analytics.settings; they must not drift apart."""
-    macro = (PROJECT_DIR / "macros" / "load_raw_check_settings.sql").read_text()
-    declared = {
-        name: (kind == "int", float(low), float(high))
-        for name, kind, low, high in re.findall(
-            r"'(\w+)': \['(int|number)', ([0-9.e+]+), ([0-9.e+]+)\]", macro
-        )
-    }
-    expected = {
-        name: (bounds.integer, float(bounds.low), float(bounds.high))
-        for name, bounds in NUMERIC_SETTINGS.items()
-    }
-    assert declared == expected
-
-
 @pytest.mark.e2e
 def test_bare_dbt_build_checks_the_bounds_too(tmp_path):
     """dbt build without the publish: the on-run-start check names the
@@ -140,7 +139,7 @@ def test_bare_dbt_build_checks_the_bounds_too(tmp_path):
             "--select",
             "staging",
             "--vars",
-            "{random_seed: 1e999, identity_max_group_size: 0.5}",
+            "{random_seed: 1e999, identity_max_group_size: 0.5, raw_dir: /x}",
         ],
         raw_dir,
         tmp_path / "build.duckdb",
@@ -154,5 +153,9 @@ def test_bare_dbt_build_checks_the_bounds_too(tmp_path):
     assert (
         "Variable identity_max_group_size must be a whole number from 1 to "
         "1000, got '0.5'." in result.stdout
+    )
+    assert (
+        "Variable raw_dir is not a setting: set the environment variable "
+        "CRM_RAW_DIR to the directory with the raw files." in result.stdout
     )
     assert "Traceback" not in result.stdout

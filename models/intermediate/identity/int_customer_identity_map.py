@@ -2,11 +2,13 @@
 customer. The rules live in crm_analytics.identity."""
 
 from crm_analytics.identity import resolve_identities
+from crm_analytics.settings import setting_value
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     records = dbt.ref("int_customer_records_standardised").df()
-    return resolve_identities(
-        records, max_group_size=int(dbt.config.get("max_group_size"))
+    max_group_size = setting_value(
+        "identity_max_group_size", dbt.config.meta_get("identity_max_group_size")
     )
+    return resolve_identities(records, max_group_size=max_group_size)

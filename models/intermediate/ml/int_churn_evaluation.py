@@ -5,6 +5,7 @@ Logic: crm_analytics.ml.propensity."""
 
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.propensity import churn_label, evaluate_candidates
+from crm_analytics.settings import setting_value
 
 
 @one_thread
@@ -13,7 +14,7 @@ def model(dbt, session):
     snapshots = dbt.ref("int_customer_feature_snapshots")
     train = snapshots.filter("snapshot_name = 'churn_train' and is_active").df()
     test = snapshots.filter("snapshot_name = 'churn_test' and is_active").df()
-    seed = int(dbt.config.get("random_seed"))
+    seed = setting_value("random_seed", dbt.config.meta_get("random_seed"))
     return evaluate_candidates(
         train,
         test,

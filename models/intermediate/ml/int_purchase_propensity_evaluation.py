@@ -14,6 +14,7 @@ from crm_analytics.ml.propensity import (
     published_candidate,
     purchase_label,
 )
+from crm_analytics.settings import setting_value
 
 
 @one_thread
@@ -30,7 +31,7 @@ def model(dbt, session):
         .join(test_rows.select("customer_id"), "customer_id", how="semi")
         .df()
     )
-    seed = int(dbt.config.get("random_seed"))
+    seed = setting_value("random_seed", dbt.config.meta_get("random_seed"))
     evaluation = evaluate_candidates(
         train, test, purchase_label, seed, "purchase_train", "purchase_test"
     )

@@ -8,6 +8,7 @@ int_customer_product_purchases. Logic: crm_analytics.ml.recommend."""
 
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.recommend import evaluate_candidates
+from crm_analytics.settings import setting_value
 
 
 @one_thread
@@ -25,7 +26,15 @@ def model(dbt, session):
     )
     return evaluate_candidates(
         counts,
-        k=int(dbt.config.get("top_k")),
-        min_buyers=int(dbt.config.get("min_buyers")),
-        min_evaluation_customers=int(dbt.config.get("min_evaluation_customers")),
+        k=setting_value(
+            "recommendation_top_k", dbt.config.meta_get("recommendation_top_k")
+        ),
+        min_buyers=setting_value(
+            "recommendation_min_buyers",
+            dbt.config.meta_get("recommendation_min_buyers"),
+        ),
+        min_evaluation_customers=setting_value(
+            "recommendation_min_evaluation_customers",
+            dbt.config.meta_get("recommendation_min_evaluation_customers"),
+        ),
     )

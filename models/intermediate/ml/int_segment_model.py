@@ -5,6 +5,7 @@ crm_analytics.ml.segments."""
 
 from crm_analytics.ml import one_thread, warn_in_build
 from crm_analytics.ml.segments import fit_segments, not_fitted_reason
+from crm_analytics.settings import setting_value
 
 
 @one_thread
@@ -15,8 +16,11 @@ def model(dbt, session):
     )
     fitted = fit_segments(
         features.df(),
-        seed=int(dbt.config.get("random_seed")),
-        min_purchase_days=int(dbt.config.get("min_purchase_days")),
+        seed=setting_value("random_seed", dbt.config.meta_get("random_seed")),
+        min_purchase_days=setting_value(
+            "segment_min_purchase_days",
+            dbt.config.meta_get("segment_min_purchase_days"),
+        ),
     )
     reason = not_fitted_reason(fitted)
     if reason:

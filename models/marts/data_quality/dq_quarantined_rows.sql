@@ -1,10 +1,11 @@
 {#- One row per quarantined raw row, from every raw table, with its reason
     (and detail, where the triage gives one) and the file and row it came
-    from. source_file is the file's path under raw_dir, so the mart does
-    not change when the same files are read from another directory.
+    from. source_file is the file's path under the raw directory
+    (CRM_RAW_DIR), so the mart does not change when the same files are read
+    from another directory.
     load_batch is the batch file's name for a row of a load batch
     (`<table>/<batch>.csv`), NULL for the table's own file. -#}
-{%- set raw_dir = (var('raw_dir') ~ '/') | replace("'", "''") -%}
+{%- set raw_dir = (setting_value('CRM_RAW_DIR') ~ '/') | replace("'", "''") -%}
 {%- set raw_dir_prefix = "'" ~ raw_dir ~ "'" -%}
 with
 

@@ -4,6 +4,7 @@ crm_analytics.ml.anomalies."""
 
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.anomalies import detect_anomalies
+from crm_analytics.settings import setting_value
 
 
 @one_thread
@@ -14,6 +15,10 @@ def model(dbt, session):
     )
     return detect_anomalies(
         features.df(),
-        factor=float(dbt.config.get("factor")),
-        return_p=float(dbt.config.get("return_p")),
+        factor=setting_value(
+            "anomaly_magnitude_factor", dbt.config.meta_get("anomaly_magnitude_factor")
+        ),
+        return_p=setting_value(
+            "anomaly_return_p", dbt.config.meta_get("anomaly_return_p")
+        ),
     )

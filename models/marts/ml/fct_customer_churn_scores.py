@@ -5,6 +5,7 @@ evaluation fitted nothing. Logic: crm_analytics.ml.propensity."""
 
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.propensity import published_candidate, score_churn, warn_in_build
+from crm_analytics.settings import setting_value
 
 
 @one_thread
@@ -19,5 +20,5 @@ def model(dbt, session):
     snapshots = dbt.ref("int_customer_feature_snapshots")
     train = snapshots.filter("snapshot_name = 'churn_test' and is_active").df()
     current = snapshots.filter("snapshot_name = 'current' and is_active").df()
-    seed = int(dbt.config.get("random_seed"))
+    seed = setting_value("random_seed", dbt.config.meta_get("random_seed"))
     return score_churn(train, current, seed, candidate)

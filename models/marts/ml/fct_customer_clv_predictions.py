@@ -5,6 +5,7 @@ they were not fitted. Logic: crm_analytics.ml.clv."""
 
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.clv import score_clv
+from crm_analytics.settings import setting_value
 
 
 @one_thread
@@ -17,6 +18,11 @@ def model(dbt, session):
     return score_clv(
         rfm,
         parameters,
-        horizon_months=int(dbt.config.get("horizon_months")),
-        monthly_discount_rate=float(dbt.config.get("monthly_discount_rate")),
+        horizon_months=setting_value(
+            "clv_horizon_months", dbt.config.meta_get("clv_horizon_months")
+        ),
+        monthly_discount_rate=setting_value(
+            "clv_monthly_discount_rate",
+            dbt.config.meta_get("clv_monthly_discount_rate"),
+        ),
     )

@@ -11,6 +11,7 @@ from crm_analytics.ml.propensity import (
     score_purchase,
     warn_in_build,
 )
+from crm_analytics.settings import setting_value
 
 
 @one_thread
@@ -29,6 +30,6 @@ def model(dbt, session):
         snapshots.filter("snapshot_name = 'purchase_test'").df(),
         snapshots.filter("snapshot_name = 'current'").df(),
         categories.filter("snapshot_name = 'current'").df(),
-        seed=int(dbt.config.get("random_seed")),
+        seed=setting_value("random_seed", dbt.config.meta_get("random_seed")),
         candidate=candidate,
     )

@@ -10,6 +10,7 @@ from crm_analytics.ml.recommend import (
     published_candidate,
     recommend_products,
 )
+from crm_analytics.settings import setting_value
 
 
 @one_thread
@@ -29,7 +30,9 @@ def model(dbt, session):
     )
     return recommend_products(
         purchases,
-        k=int(dbt.config.get("top_k")),
+        k=setting_value(
+            "recommendation_top_k", dbt.config.meta_get("recommendation_top_k")
+        ),
         candidate=candidate,
         ease_lambda=ease_lambda,
     )

@@ -21,8 +21,9 @@ import duckdb
 import pandas as pd
 
 from crm_analytics.contract import PROJECT_DIR
+from crm_analytics.settings import ENV_SETTINGS
 
-DEFAULT_SERVING = PROJECT_DIR / "warehouse" / "crm.duckdb"
+DEFAULT_SERVING = PROJECT_DIR / str(ENV_SETTINGS["CRM_SERVING_PATH"].default)
 
 #: The connection settings of every dashboard query (and of the documented
 #: Python connection): read-only, no other files. TimeZone cannot be a

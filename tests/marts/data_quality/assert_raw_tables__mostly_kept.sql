@@ -1,5 +1,5 @@
 {#- A build that loses most of a table fails loudly: one row per raw table
-    of which more than var max_quarantine_share (default 0.5) of the rows
+    of which more than var max_quarantine_share of the rows
     were quarantined, with its top reasons and an example row of each
     (file and row number). Typical causes: a file in another layout, a
     status seeds/order_status_map.csv does not know, dates in another
@@ -31,7 +31,7 @@ lossy_tables as (
     where
         count_rows_in > 0
         and count_quarantined
-        > {{ var('max_quarantine_share', 0.5) }} * count_rows_in
+        > {{ var('max_quarantine_share') }} * count_rows_in
 
 ),
 
