@@ -65,8 +65,8 @@ browser:
 	    $(SUDO) apt-get install -y -qq chromium chromium-driver; }; }
 
 lint: install
-	$(BIN)/ruff check src tests models
-	$(BIN)/ruff format --check src tests models
+	$(BIN)/ruff check src tests models bench
+	$(BIN)/ruff format --check src tests models bench
 	CRM_TARGET=lint $(BIN)/sqlfluff lint models macros tests
 
 pytest: install browser

@@ -45,8 +45,10 @@ def personas(connection: duckdb.DuckDBPyConnection, truth: Path) -> pd.Series:
     majority = joined.groupby("customer_id")["person_id"].agg(
         lambda s: s.mode().iloc[0]
     )
-    return persons.set_index("person_id").loc[majority.to_numpy(), "persona"].set_axis(
-        majority.index
+    return (
+        persons.set_index("person_id")
+        .loc[majority.to_numpy(), "persona"]
+        .set_axis(majority.index)
     )
 
 
@@ -77,11 +79,16 @@ def segmentation(connection, truth: Path | None, seed: int) -> None:
         for name, coverage, assigned in rows:
             scores = "-", "-"
             if persona is not None:
+                on_established = adjusted_rand_score(
+                    persona[established], assigned[established]
+                )
                 scores = (
                     f"{adjusted_rand_score(persona, assigned):.3f}",
-                    f"{adjusted_rand_score(persona[established], assigned[established]):.3f}",
+                    f"{on_established:.3f}",
                 )
-            print(f"{name} | {coverage:.1%} | {k.iloc[0]:.0f} | {scores[0]} | {scores[1]}")
+            print(
+                f"{name} | {coverage:.1%} | {k.iloc[0]:.0f} | {scores[0]} | {scores[1]}"
+            )
     if persona is not None:
         supervised_ceiling(features, persona, seed)
 
@@ -148,9 +155,13 @@ def anomalies(connection) -> None:
         f"with anomalies: who to call top 10 holds {in_calls.sum()} flagged; "
         f"CLV top 10 holds {in_clv.sum()} (the first {leading} in a row)"
     )
-    actions = query("select customer_id, action from marts.fct_customer_next_best_action")
+    actions = query(
+        "select customer_id, action from marts.fct_customer_next_best_action"
+    )
     flagged_actions = actions.loc[actions["customer_id"].isin(flagged), "action"]
-    print(f"next-best action of the flagged: {flagged_actions.value_counts().to_dict()}")
+    print(
+        f"next-best action of the flagged: {flagged_actions.value_counts().to_dict()}"
+    )
     by_segment = buyers.assign(revenue=revenue).groupby("segment_name")
     table = pd.DataFrame(
         {
