@@ -12,6 +12,8 @@ variable (``CRM_RAW_DIR``), a dbt variable after the variable
   the check of a bare ``dbt build`` (load_raw_check_settings and
   setting_problem) and by setting_value (an environment variable's default);
 - the two settings tables of README.md;
+- the table of where each setting is read, in docs/architecture.md (by a
+  scan of the models, macros, tests, package, profile and Makefile);
 
 ``python -m crm_analytics.settings --write`` regenerates them (between their
 markers); ``--check`` writes nothing and exits 1 when one is stale
@@ -878,14 +880,87 @@ def render_readme(text: str) -> str:
     )
 
 
+ARCHITECTURE_FILE = Path("docs") / "architecture.md"
+
+#: Where settings are read, and the files that mention every setting only
+#: because they are derived from the declaration (or check it generically).
+READER_GLOBS = (
+    "models/**/*.sql",
+    "models/**/*.py",
+    "macros/*.sql",
+    "tests/**/*.sql",
+    "src/crm_analytics/**/*.py",
+    "profiles/profiles.yml",
+    "Makefile",
+)
+GENERATED_READERS = frozenset(
+    {
+        "macros/settings_declared.sql",
+        "macros/load_raw_check_settings.sql",
+        "src/crm_analytics/settings.py",
+    }
+)
+
+
+def setting_readers(project_dir: Path = PROJECT_DIR) -> dict[str, list[str]]:
+    """Each setting's readers: the models, macros, tests and modules whose
+    text reads it (``var('name'``, ``meta_get("name"``, or the environment
+    variable's name), by file stem (models, macros) or path."""
+    texts = {}
+    for pattern in READER_GLOBS:
+        for path in sorted(project_dir.glob(pattern)):
+            relative = path.relative_to(project_dir).as_posix()
+            if relative not in GENERATED_READERS:
+                texts[relative] = path.read_text(encoding="utf-8")
+    readers: dict[str, list[str]] = {}
+    for setting in SETTINGS:
+        if setting.env:
+            needle = re.compile(rf"\b{re.escape(setting.name)}\b")
+        else:
+            name = re.escape(setting.name)
+            needle = re.compile(
+                rf"var\(\s*['\"]{name}['\"]|meta_get\(\s*['\"]{name}['\"]"
+            )
+        readers[setting.name] = [
+            Path(path).stem if path.startswith(("models/", "macros/")) else path
+            for path, text in texts.items()
+            if needle.search(text)
+        ]
+    return readers
+
+
+def architecture_table(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """docs/architecture.md's table: every setting and where it is read."""
+    readers = setting_readers(project_dir)
+    lines = ["| setting | kind | read by |", "|---|---|---|"]
+    for setting in SETTINGS:
+        kind = "environment variable" if setting.env else "dbt variable"
+        where = ", ".join(f"`{reader}`" for reader in readers[setting.name])
+        lines.append(f"| `{setting.name}` | {kind} | {where or '(no reader)'} |")
+    return lines
+
+
+def render_architecture(text: str, project_dir: Path = PROJECT_DIR) -> str:
+    """docs/architecture.md ``text`` with its where-read table up to date."""
+    return _replace_regions(
+        text,
+        ARCHITECTURE_FILE.as_posix(),
+        {"where-read": lambda indent: architecture_table(project_dir)},
+    )
+
+
 def derived_files(project_dir: Path = PROJECT_DIR) -> dict[Path, str]:
     """Each derived file and the text it should have."""
     project = project_dir / "dbt_project.yml"
     readme = project_dir / "README.md"
+    architecture = project_dir / ARCHITECTURE_FILE
     return {
         project: render_dbt_project(project.read_text(encoding="utf-8"), project_dir),
         project_dir / MACRO_FILE: render_macro(),
         readme: render_readme(readme.read_text(encoding="utf-8")),
+        architecture: render_architecture(
+            architecture.read_text(encoding="utf-8"), project_dir
+        ),
     }
 
 

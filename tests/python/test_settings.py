@@ -47,14 +47,20 @@ def test_derived_files_are_current():
 
 
 def copy_project(tmp_path: Path) -> Path:
-    """The files the derived ones are made from, in a scratch project."""
+    """The files the derived ones are made from (and those the where-read
+    table scans), in a scratch project."""
     project = tmp_path / "project"
-    for path in [
+    readers = [
+        path for pattern in settings.READER_GLOBS for path in PROJECT_DIR.glob(pattern)
+    ]
+    for path in {
         PROJECT_DIR / "dbt_project.yml",
         PROJECT_DIR / "README.md",
         PROJECT_DIR / settings.MACRO_FILE,
+        PROJECT_DIR / settings.ARCHITECTURE_FILE,
         *PYTHON_MODELS,
-    ]:
+        *readers,
+    }:
         target = project / path.relative_to(PROJECT_DIR)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
@@ -72,8 +78,13 @@ def copy_project(tmp_path: Path) -> Path:
         ),
         ("README.md", "| `random_seed` | `42` |", "| `random_seed` | `7` |"),
         (str(settings.MACRO_FILE), "'high': 1000,", "'high': 10000,"),
+        (
+            str(settings.ARCHITECTURE_FILE),
+            "| `clv_holdout_days` | dbt variable | `int_clv_holdout` |",
+            "| `clv_holdout_days` | dbt variable | `fct_orders` |",
+        ),
     ],
-    ids=["project_var", "project_meta", "readme", "macro"],
+    ids=["project_var", "project_meta", "readme", "macro", "architecture"],
 )
 def test_a_derived_file_edited_by_hand_is_stale(
     tmp_path, capsys, relative: str, old: str, new: str
