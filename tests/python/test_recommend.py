@@ -596,7 +596,7 @@ def _generated_counts(customers: int, seed: int) -> pd.DataFrame:
     the shape :func:`evaluate_candidates` reads: completed lines before the
     validation start (end - 180 days), before the holdout start (end - 90
     days) and after it, and returned lines before each split."""
-    from crm_analytics.generate import _streams, identity, people
+    from crm_analytics.generate import _streams, people, records
     from crm_analytics.generate import behaviour as bh
 
     window = people.Window.from_dates("2023-01-01", "2025-06-30")
@@ -604,7 +604,7 @@ def _generated_counts(customers: int, seed: int) -> pd.DataFrame:
     persons = people.simulate_persons(customers, window, rng["persons"])
     products = people.simulate_products(rng["products"])
     bundles, products = people.plant_bundles(products, rng["products"])
-    contacts, accounts = identity.plan_records(persons, window, rng["records"])
+    contacts, accounts = records.plan_records(persons, window, rng["records"])
     tickets = bh.simulate_tickets(persons, contacts, window, rng["tickets"])
     churn_at = bh.simulate_churn(persons, tickets, window, rng["churn"])
     orders = bh.simulate_orders(persons, accounts, churn_at, window, rng["orders"])
