@@ -16,11 +16,7 @@ take a few more runs. Each defect kind is its own test.
 
 from __future__ import annotations
 
-import csv
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +24,19 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import Warehouse, generate, run_dbt
+from helpers import (
+    RAW_ERROR_WORDS,
+    Warehouse,
+    assert_one_clear_stop,
+    count_file_rows,
+    generate,
+    publish_run,
+    read_table,
+    run_dbt,
+    write_table,
+)
 
-from crm_analytics.contract import PROJECT_DIR, load_contract
+from crm_analytics.contract import load_contract
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +56,6 @@ VALIDATED = {
 }
 BIG_ORDERS = 100_000
 ONE_MB = 1_000_000
-csv.field_size_limit(16 * ONE_MB)
 SQL_TEXT = "Robert'); drop table raw.orders; --"
 CONTROL_TEXT = "bell\x07 escape\x1b[31m nul\x00 tab\t unit\x1f end"
 MULTILINE_TEXT = 'line one\nline two, with a comma and "quotes"\r\nline three'
@@ -923,24 +928,6 @@ CASES: list[Case] = [
 ]
 
 
-def count_file_rows(path: Path) -> int:
-    """Data rows of a CSV file, counted by Python's csv module (quoted line
-    breaks included), independently of the loader."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        return sum(1 for _ in csv.reader(handle)) - 1
-
-
-def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    return rows[0], rows[1:]
-
-
-def write_table(path: Path, header: list[str], rows: list[list[str]], **open_args):
-    with open(path, "w", newline="", encoding=open_args.get("encoding", "utf-8")) as f:
-        csv.writer(f, lineterminator="\n").writerows([header, *rows])
-
-
 @dataclass
 class Planted:
     """The shared data set: where each case's rows landed."""
@@ -1389,68 +1376,6 @@ FATALS = [
         ("products.xlsx: not a CSV or Parquet file (.xlsx)",),
     ),
 ]
-
-RAW_ERROR_WORDS = (
-    "Traceback",
-    "Compilation Error",
-    "Parser Error",
-    "Binder Error",
-    "Invalid Input Error",
-    "Conversion Error",
-    "Catalog Error",
-)
-
-
-def publish_run(
-    raw_dir: Path, work: Path, *dbt_args: str
-) -> subprocess.CompletedProcess:
-    """``python -m crm_analytics.publish`` (what ``make build`` runs) on
-    ``raw_dir``; stdout and stderr together, as a user sees them."""
-    work.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "CRM_RAW_DIR": str(raw_dir),
-        "CRM_DUCKDB_TEMP": str(work / "duckdb_tmp"),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "CRM_TARGET": "dev",
-    }
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "crm_analytics.publish",
-            "--build-path",
-            str(work / "build.duckdb"),
-            "--serving-path",
-            str(work / "serving.duckdb"),
-            "--select",
-            "staging",
-            *dbt_args,
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=600,
-    )
-
-
-def assert_one_clear_stop(result: subprocess.CompletedProcess, work: Path) -> str:
-    """The run failed with one dbt error and publish's summary, no
-    traceback or raw database error, and nothing was published."""
-    output = result.stdout
-    assert result.returncode == 1, output[-4000:]
-    assert output.count("Encountered an error") == 1, output[-4000:]
-    for words in RAW_ERROR_WORDS:
-        assert words not in output, output[-4000:]
-    assert "not published: dbt build failed" in output
-    assert "dbt stopped before building anything" in output
-    assert "earlier-run" not in output
-    assert not (work / "serving.duckdb").exists()
-    return output
 
 
 @pytest.fixture(scope="session")

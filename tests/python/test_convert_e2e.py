@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Warehouse, build
+from helpers import Warehouse, build
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import generate, table_digests
+from helpers import generate, table_digests
 
 from crm_analytics.contract import PROJECT_DIR
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_DIR
 
+from crm_analytics.contract import PROJECT_DIR
 from crm_analytics.dashboard import queries
 
 pytestmark = pytest.mark.e2e

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import Warehouse, build, generate, table_digests
+from helpers import Warehouse, build, generate, table_digests
 
 from crm_analytics.identity import customer_id_for
 

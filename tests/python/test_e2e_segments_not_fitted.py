@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Warehouse, build, generate
+from helpers import Warehouse, build, generate
 
 pytestmark = pytest.mark.e2e
 

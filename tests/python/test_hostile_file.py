@@ -18,11 +18,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import run_dbt
-from test_adversarial import (
+from helpers import (
     assert_one_clear_stop,
     count_file_rows,
     publish_run,
+    run_dbt,
     write_table,
 )
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 import pytest
-from conftest import run_dbt
+from helpers import run_dbt
 
 from crm_analytics import pii
 from crm_analytics.contract import PROJECT_DIR

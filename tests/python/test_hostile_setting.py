@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_dbt
+from helpers import run_dbt
 
 from crm_analytics import publish as publish_module
 from crm_analytics.contract import PROJECT_DIR

@@ -8,8 +8,7 @@ built once through staging (where values are parsed and rows flagged).
 from __future__ import annotations
 
 import pytest
-from conftest import Warehouse, run_dbt
-from test_adversarial import write_table
+from helpers import Warehouse, run_dbt, write_table
 
 pytestmark = pytest.mark.e2e
 

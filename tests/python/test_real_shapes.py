@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PROJECT_DIR, build, generate
+from helpers import build, generate
 
-from crm_analytics.contract import load_contract
+from crm_analytics.contract import PROJECT_DIR, load_contract
 
 pytestmark = pytest.mark.e2e
 

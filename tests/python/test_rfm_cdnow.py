@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import build
+from helpers import build
 
 pytestmark = pytest.mark.e2e
 
