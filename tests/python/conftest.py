@@ -1,21 +1,32 @@
 """pytest hooks and the shared build fixtures. The helpers they use are in
-helpers.py (generate, run_dbt, build, ...); tests import that module, not
-this one."""
+helpers.py (generate, run_dbt, build, ...) and planted.py (the shared data
+set of planted defects); tests import those modules, not this one."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
-# Assertions in the helper module explain themselves as a test's would.
-pytest.register_assert_rewrite("helpers")
+# Assertions in the helper modules explain themselves as a test's would.
+pytest.register_assert_rewrite("helpers", "planted")
 
 # Importing helpers sets CRM_PII_HASH_KEY and TZ for every build the tests
 # start (see there): this import comes before any test or fixture runs.
-from helpers import Warehouse, build, generate  # noqa: E402
+from helpers import Warehouse, build, generate, run_dbt  # noqa: E402
+from planted import Planted, plant, planted_cases  # noqa: E402
 
 #: Fixtures that build a warehouse with dbt: a test using one (directly or
 #: through another fixture) is marked ``e2e`` at collection.
-BUILD_FIXTURES = frozenset({"demo_warehouse", "ml_warehouse"})
+BUILD_FIXTURES = frozenset(
+    {
+        "demo_warehouse",
+        "ml_warehouse",
+        "planted_build",
+        "transactions_build",
+        "bad_settings_output",
+    }
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -40,3 +51,20 @@ def ml_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     root = tmp_path_factory.mktemp("ml")
     data_dir = generate(root / "data", "--customers", "5000", "--seed", "42")
     return build(data_dir, root / "build")
+
+
+@pytest.fixture(scope="session")
+def planted_build(tmp_path_factory) -> tuple[Warehouse, Planted]:
+    """The shared data set of planted defects (planted.py): the cases of
+    every concern planted in one generated data set, built end to end once,
+    in a raw directory whose path holds a quote, double quotes and spaces."""
+    root = tmp_path_factory.mktemp("adversarial")
+    generated = generate(root / "generated", "--customers", "200", "--seed", "11")
+    raw_dir = root / 'it\'s "raw" data'
+    shutil.copytree(generated / "raw", raw_dir)
+    planted = plant(raw_dir, planted_cases())
+    work = root / "build"
+    work.mkdir()
+    result = run_dbt(["build"], raw_dir, work / "warehouse.duckdb", work)
+    assert result.returncode == 0, result.stdout[-8000:]
+    return Warehouse(work / "warehouse.duckdb", raw_dir, result), planted

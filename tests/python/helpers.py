@@ -34,7 +34,7 @@ os.environ.setdefault("CRM_PII_HASH_KEY", TEST_PII_HASH_KEY)
 # zone (raw text without a zone is UTC). CRM_TEST_TZ picks another zone.
 os.environ["TZ"] = os.environ.get("CRM_TEST_TZ", "Pacific/Auckland")
 
-# Planted values reach 1 MB (test_adversarial.py); the csv module that
+# Planted values reach 1 MB (test_hostile_text.py); the csv module that
 # counts a file's rows must read them.
 csv.field_size_limit(16_000_000)
 
