@@ -4,7 +4,9 @@ set of planted defects); tests import those modules, not this one."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -13,29 +15,48 @@ pytest.register_assert_rewrite("helpers", "planted")
 
 # Importing helpers sets CRM_PII_HASH_KEY and TZ for every build the tests
 # start (see there): this import comes before any test or fixture runs.
-from helpers import Warehouse, build, generate, run_dbt  # noqa: E402
-from planted import Planted, plant, planted_cases  # noqa: E402
-
-#: Fixtures that build a warehouse with dbt: a test using one (directly or
-#: through another fixture) is marked ``e2e`` at collection.
-BUILD_FIXTURES = frozenset(
-    {
-        "demo_warehouse",
-        "ml_warehouse",
-        "planted_build",
-        "transactions_build",
-        "bad_settings_output",
-    }
+from helpers import (  # noqa: E402
+    BUILD_FIXTURES,
+    Warehouse,
+    build,
+    build_fixture,
+    generate,
+    refuse_in_fast_tier,
+    run_dbt,
+    runs_dbt,
 )
+from planted import Planted, plant, planted_cases  # noqa: E402
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses a build fixture (directly or through another
+    fixture) is marked ``e2e``."""
     for item in items:
         if BUILD_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
+def no_dbt_in_the_fast_tier():
+    """In ``make test-fast`` a command line that starts dbt (dbt itself, or
+    ``python -m crm_analytics.publish``) fails the test that ran it, however
+    it got there: such a test must be marked ``e2e``."""
+    if os.environ.get("CRM_TEST_TIER") != "fast":
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        run = subprocess.run
+
+        def run_unless_dbt(args, *rest, **kwargs):
+            if runs_dbt(args):
+                refuse_in_fast_tier(f"{args!r}"[:200])
+            return run(args, *rest, **kwargs)
+
+        patch.setattr(subprocess, "run", run_unless_dbt)
+        yield
+
+
+@build_fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """A small generated data set with planted truth, built end to end."""
     root = tmp_path_factory.mktemp("demo")
@@ -43,7 +64,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     return build(data_dir, root / "build")
 
 
-@pytest.fixture(scope="session")
+@build_fixture(scope="session")
 def ml_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """The demo data set of the README (5,000 customers, seed 42), built end
     to end: large enough for the planted personas and anomalies to be
@@ -53,7 +74,7 @@ def ml_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     return build(data_dir, root / "build")
 
 
-@pytest.fixture(scope="session")
+@build_fixture(scope="session")
 def planted_build(tmp_path_factory) -> tuple[Warehouse, Planted]:
     """The shared data set of planted defects (planted.py): the cases of
     every concern planted in one generated data set, built end to end once,

@@ -102,6 +102,24 @@ def table_digests(path: Path, schema: str = "marts") -> dict[str, str]:
 
 # --- the fast tier -----------------------------------------------------------
 
+#: Fixtures that run dbt (directly, or through the publish): a test using one
+#: (directly or through another fixture) is marked ``e2e`` at collection
+#: (conftest.py). build_fixture adds to it; names are matched across
+#: modules, so a fixture of the same name elsewhere counts too.
+BUILD_FIXTURES: set[str] = set()
+
+
+def build_fixture(function=None, **fixture_args):
+    """``pytest.fixture`` for a fixture that runs dbt: every test that uses
+    it is marked ``e2e``. Use as ``@build_fixture`` or
+    ``@build_fixture(scope="session")``."""
+
+    def register(function):
+        BUILD_FIXTURES.add(fixture_args.get("name") or function.__name__)
+        return pytest.fixture(**fixture_args)(function)
+
+    return register if function is None else register(function)
+
 
 def refuse_in_fast_tier(what: str) -> None:
     """``make test-fast`` (CRM_TEST_TIER=fast) runs no dbt: a test that
@@ -111,6 +129,19 @@ def refuse_in_fast_tier(what: str) -> None:
             f"{what} in the fast tier: mark the test e2e "
             "(pytestmark = pytest.mark.e2e, or use a build fixture)"
         )
+
+
+def runs_dbt(args) -> bool:
+    """Whether a command line starts dbt: dbt itself, or the publish
+    without ``--publish-only``."""
+    if isinstance(args, str):
+        args = args.split()
+    elif isinstance(args, bytes | os.PathLike):
+        args = [args]
+    words = [os.fsdecode(word) for word in args]
+    if words and Path(words[0]).name == "dbt":
+        return True
+    return "crm_analytics.publish" in words and "--publish-only" not in words
 
 
 # --- dbt and the publish -----------------------------------------------------
@@ -163,6 +194,7 @@ def publish_run(
 ) -> subprocess.CompletedProcess:
     """``python -m crm_analytics.publish`` (what ``make build`` runs) on
     ``raw_dir``; stdout and stderr together, as a user sees them."""
+    refuse_in_fast_tier("python -m crm_analytics.publish")
     work.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,

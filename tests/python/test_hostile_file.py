@@ -27,6 +27,7 @@ import pytest
 from helpers import (
     Warehouse,
     assert_one_clear_stop,
+    build_fixture,
     count_file_rows,
     publish_run,
     run_dbt,
@@ -59,7 +60,7 @@ FORGED = "Completed successfully"
 ESCAPE_NAME = "2030-01-01\x1b[2J.csv"
 
 
-@pytest.fixture(scope="session")
+@build_fixture(scope="session")
 def file_stop_output(tmp_path_factory) -> str:
     root = tmp_path_factory.mktemp("hostile_file")
     raw_dir = root / "raw"
@@ -133,7 +134,7 @@ def test_header_names_are_shown_short(file_stop_output) -> None:
     assert "y" * 100 not in line
 
 
-@pytest.fixture(scope="session")
+@build_fixture(scope="session")
 def no_purchase_output(tmp_path_factory) -> str:
     root = tmp_path_factory.mktemp("hostile_empty")
     raw_dir = root / "raw"
@@ -355,7 +356,7 @@ FATALS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@build_fixture(scope="session")
 def fatal_output(tmp_path_factory) -> str:
     """One run on a raw directory where every file holds one fatal defect."""
     root = tmp_path_factory.mktemp("fatal")

@@ -12,6 +12,7 @@ import pytest
 from helpers import (
     RAW_ERROR_WORDS,
     assert_one_clear_stop,
+    build_fixture,
     publish_run,
     run_dbt,
 )
@@ -168,7 +169,7 @@ def test_bare_dbt_build_checks_the_bounds_too(tmp_path):
 # --- bad settings in a build -------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@build_fixture(scope="session")
 def bad_settings_output(tmp_path_factory) -> str:
     """One run with several bad settings at once: all are listed."""
     root = tmp_path_factory.mktemp("settings")

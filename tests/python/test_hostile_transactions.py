@@ -10,7 +10,7 @@ loading, staging, triage and the data-quality marts.
 from __future__ import annotations
 
 import pytest
-from helpers import Warehouse, count_file_rows, run_dbt, write_table
+from helpers import Warehouse, build_fixture, count_file_rows, run_dbt, write_table
 from planted import Case, Row, assert_fates, kinds
 
 
@@ -121,7 +121,7 @@ TRANSACTION_CASES: list[Case] = [
 ]
 
 
-@pytest.fixture(scope="session")
+@build_fixture(scope="session")
 def transactions_build(tmp_path_factory) -> tuple[Warehouse, dict[str, list[int]]]:
     """The minimal input (one transactions.csv) with its defects, built
     through loading, staging, triage and the data-quality marts."""

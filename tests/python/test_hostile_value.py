@@ -13,7 +13,7 @@ once end to end.
 from __future__ import annotations
 
 import pytest
-from helpers import Warehouse, run_dbt, write_table
+from helpers import Warehouse, build_fixture, run_dbt, write_table
 from planted import (
     Case,
     Row,
@@ -42,7 +42,7 @@ TRANSACTIONS = {
 }
 
 
-@pytest.fixture(scope="session")
+@build_fixture(scope="session")
 def value_build(tmp_path_factory) -> Warehouse:
     root = tmp_path_factory.mktemp("hostile_value")
     raw_dir = root / "raw"
@@ -150,7 +150,7 @@ SUM_TRANSACTIONS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@build_fixture(scope="session")
 def sum_build(tmp_path_factory) -> Warehouse:
     root = tmp_path_factory.mktemp("hostile_sums")
     raw_dir = root / "raw"

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import Warehouse, run_dbt
+from helpers import Warehouse, build_fixture, run_dbt
 
 ZONED = {
     # a zone name is an ICU zone id: PST is America/Los_Angeles, on summer
@@ -39,7 +39,7 @@ def naive(number: int) -> tuple[str, str]:
     )
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def parsed(tmp_path_factory) -> tuple[dict[str, str], dict[str, str]]:
     root = tmp_path_factory.mktemp("timestamps")
     raw = root / "raw"
