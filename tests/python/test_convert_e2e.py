@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Warehouse, build
+from helpers import Warehouse, build, build_fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +65,7 @@ def money(value) -> Decimal:
 # --- Online Retail ---
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def online_retail(tmp_path_factory):
     return convert_and_build(
         tmp_path_factory,
@@ -127,7 +127,7 @@ def test_online_retail_customers(online_retail):
 # --- Shopify ---
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def shopify_build(tmp_path_factory):
     return convert_and_build(tmp_path_factory, "shopify", LAYOUTS / "shopify")
 
@@ -166,7 +166,7 @@ def test_shopify_orders_by_hand(shopify_build):
 # --- Olist ---
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def olist_build(tmp_path_factory):
     return convert_and_build(tmp_path_factory, "olist", LAYOUTS / "olist")
 

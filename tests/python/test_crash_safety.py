@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import generate, table_digests
+from helpers import build_fixture, generate, table_digests
 
 from crm_analytics.contract import PROJECT_DIR
 
@@ -96,7 +96,7 @@ def inputs(tmp_path_factory) -> tuple[Path, Path]:
     return good / "raw", newer / "raw"
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def last_good(inputs, tmp_path_factory) -> tuple[Builder, dict[str, str]]:
     builder = Builder(tmp_path_factory.mktemp("crash"))
     builder.run(inputs[0])

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
-from conftest import BIN_DIR, Warehouse
+from helpers import BIN_DIR, Warehouse
 
 from crm_analytics.contract import PROJECT_DIR
 from crm_analytics.dashboard import queries
@@ -50,7 +50,7 @@ def test_connection_is_read_only_and_cannot_reach_other_files(
     other.write_text("a\n1\n")
     with connect(serving_file) as connection:
         assert connection.sql("select count(*) from marts.dim_customers").fetchone()[0]
-        # conftest runs the suite under TZ=Pacific/Auckland; the dashboard
+        # the tests run under TZ=Pacific/Auckland (helpers.py); the dashboard
         # reads in UTC, as the build does.
         zone = connection.sql("select current_setting('TimeZone')").fetchone()[0]
         assert zone == "UTC"

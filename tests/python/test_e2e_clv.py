@@ -15,8 +15,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_DIR
+from helpers import build_fixture
 
+from crm_analytics.contract import PROJECT_DIR
 from crm_analytics.dashboard import queries
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.e2e
 REASON = "4 repeat buyers; at least 10 needed"
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def thin_build(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("thin_shop")
     raw = root / "raw"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import Warehouse, build, generate, table_digests
+from helpers import Warehouse, build, build_fixture, generate, table_digests
 
 from crm_analytics.identity import customer_id_for
 
@@ -149,7 +149,7 @@ def plant(absent: Warehouse) -> Planted:
     )
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     root = tmp_path_factory.mktemp("customer_key")
     data_dir = generate(root / "data", "--customers", "400", "--seed", "5")

@@ -9,7 +9,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import Warehouse, run_dbt
+from helpers import Warehouse, build, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 pytestmark = pytest.mark.e2e
@@ -435,8 +435,6 @@ def test_too_little_data_is_a_not_fitted_row_an_empty_mart_and_one_warning(
 ):
     import shutil
 
-    from conftest import run_dbt
-
     db_path = tmp_path / "warehouse.duckdb"
     shutil.copy(ml_warehouse.path, db_path)
     result = run_dbt(
@@ -487,8 +485,6 @@ def test_associations_without_a_rule_warn_once_with_the_reason(
     prints the one warning line (macros/warn_not_fitted.sql)."""
     import shutil
 
-    from conftest import run_dbt
-
     db_path = tmp_path / "warehouse.duckdb"
     shutil.copy(ml_warehouse.path, db_path)
     result = run_dbt(
@@ -525,8 +521,6 @@ def test_associations_without_a_rule_warn_once_with_the_reason(
 def test_ml_tables_are_identical_across_two_builds(
     ml_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
 ):
-    from conftest import build
-
     second = build(ml_warehouse.data_dir, tmp_path_factory.mktemp("ml_again"))
     for table in [
         "dim_customer_segments",

@@ -20,7 +20,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Warehouse, build
+from helpers import Warehouse, build
 
 from crm_analytics.generate.formats import TIMESTAMP_STYLES
 

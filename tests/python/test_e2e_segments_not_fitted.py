@@ -8,14 +8,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Warehouse, build, generate
+from helpers import Warehouse, build, build_fixture, generate
 
 pytestmark = pytest.mark.e2e
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def thin_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     root = tmp_path_factory.mktemp("thin_segments")
     data_dir = generate(root / "data", "--customers", "40", "--seed", "3")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import Warehouse, build, generate, run_dbt
+from helpers import Warehouse, build, generate, run_dbt
 
 from crm_analytics.contract import PROJECT_DIR, load_contract
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 import pytest
-from conftest import run_dbt
+from helpers import build_fixture, run_dbt
 
 from crm_analytics import pii
 from crm_analytics.contract import PROJECT_DIR
@@ -103,7 +103,7 @@ def literal_hits(path: Path) -> list[tuple[str, str, str]]:
     return hits
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def pii_build(tmp_path_factory) -> tuple[Path, Path]:
     """A build of the staging-to-marts path of the planted raw files; the
     build file and its work directory."""

@@ -1,14 +1,22 @@
 """Absurd settings stop the publish before dbt starts, each with one line
 naming the setting and its allowed range (crm_analytics.settings). The
 dbt side reads the same declaration (tests/python/test_settings.py checks
-that its macro and messages equal the Python ones)."""
+that its macro and messages equal the Python ones): a bare dbt build names
+bad settings too, a raw directory that is missing is named, and one whose
+path holds quotes and spaces is read as it is."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from conftest import run_dbt
+from helpers import (
+    RAW_ERROR_WORDS,
+    assert_one_clear_stop,
+    build_fixture,
+    publish_run,
+    run_dbt,
+)
 
 from crm_analytics import publish as publish_module
 
@@ -159,3 +167,86 @@ def test_bare_dbt_build_checks_the_bounds_too(tmp_path):
         "CRM_RAW_DIR to the directory with the raw files." in result.stdout
     )
     assert "Traceback" not in result.stdout
+
+
+# --- bad settings in a build -------------------------------------------------
+
+
+@build_fixture(scope="session")
+def bad_settings_output(tmp_path_factory) -> str:
+    """One run with several bad settings at once: all are listed."""
+    root = tmp_path_factory.mktemp("settings")
+    raw_dir = root / "exports[1]"
+    raw_dir.mkdir()
+    (raw_dir / "transactions.csv").write_text(
+        "customer_id,transacted_at,amount\nC1,2024-01-01,1\n"
+    )
+    work = root / "work"
+    vars_text = (
+        "{as_of_date: '2024-02-30', "
+        "max_price_to_list_ratio: '100; drop table raw.orders'}"
+    )
+    # A bare dbt build: the dbt-side check (the publish checks the numeric
+    # settings before dbt starts, the tests above).
+    result = run_dbt(
+        ["build", "--select", "staging", "--vars", vars_text],
+        raw_dir,
+        work / "build.duckdb",
+        work,
+    )
+    output = result.stdout
+    assert result.returncode != 0, output[-4000:]
+    assert output.count("Encountered an error") == 1, output[-4000:]
+    for words in RAW_ERROR_WORDS:
+        assert words not in output, output[-4000:]
+    return output
+
+
+@pytest.mark.parametrize(
+    "expected",
+    [
+        "as_of_date must be a date written YYYY-MM-DD, got '2024-02-30'",
+        "max_price_to_list_ratio must be a number from 1 to 1000000, "
+        "got '100; drop table raw.orders'",
+        "contains * ? [ or ], which DuckDB reads as a file pattern",
+    ],
+    ids=[
+        "impossible_as_of_date",
+        "sql_in_numeric_var",
+        "glob_in_raw_dir",
+    ],
+)
+def test_bad_setting_is_named(bad_settings_output: str, expected: str) -> None:
+    assert expected in bad_settings_output
+
+
+@pytest.mark.e2e
+def test_as_of_date_that_is_sql_is_refused(tmp_path: Path) -> None:
+    raw_dir = tmp_path / "raw"
+    raw_dir.mkdir()
+    (raw_dir / "transactions.csv").write_text(
+        "customer_id,transacted_at,amount\nC1,2024-01-01,1\n"
+    )
+    value = "2024-06-30'); drop table raw.orders; --"
+    result = publish_run(
+        raw_dir, tmp_path / "work", "--vars", f'{{as_of_date: "{value}"}}'
+    )
+    output = assert_one_clear_stop(result, tmp_path / "work")
+    assert f"as_of_date must be a date written YYYY-MM-DD, got '{value}'" in output
+
+
+@pytest.mark.e2e
+def test_missing_raw_dir_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "no such dir"
+    result = publish_run(missing, tmp_path / "work")
+    output = assert_one_clear_stop(result, tmp_path / "work")
+    assert f"raw_dir '{missing}' holds no files (or does not exist)" in output
+    assert "Set CRM_RAW_DIR" in output
+
+
+def test_the_raw_dir_with_quotes_is_read_not_spliced(planted_build) -> None:
+    """The shared data set (planted.py) is built from a raw directory whose
+    path holds a quote, double quotes and spaces."""
+    warehouse, planted = planted_build
+    files = warehouse.query("select distinct _source_file from raw.orders")
+    assert list(files["_source_file"]) == [str(planted.raw_dir / "orders.csv")]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import generate, run_dbt, table_digests
+from helpers import generate, run_dbt, table_digests
 
 INCREMENTAL_MODELS = (
     "int_orders_validated",

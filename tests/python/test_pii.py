@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Warehouse, run_dbt
+from helpers import Warehouse, run_dbt
 
 from crm_analytics.pii import HASH_KEY_ENV, HashKeyError, hash_key, keyed_hash
 from crm_analytics.publish import main, publish

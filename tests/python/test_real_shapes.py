@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PROJECT_DIR, build, generate
+from helpers import build, build_fixture, generate
 
-from crm_analytics.contract import load_contract
+from crm_analytics.contract import PROJECT_DIR, load_contract
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,7 @@ def strip_to_required(source: Path, target: Path) -> None:
             writer.writerows(csv.DictReader(reader_file))
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def required_only(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("required_only")
     full = generate(root / "full", "--customers", "400", "--seed", "7")
@@ -112,7 +112,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
         writer.writerows(rows)
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def refunds_warehouse(tmp_path_factory: pytest.TempPathFactory):
     """Three buyers: A buys 81,000 units and credits them 12 minutes later
     (Online Retail's C invoice, no reference to the order); B is refunded 30

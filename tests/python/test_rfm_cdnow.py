@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import build
+from helpers import build, build_fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ def write_transactions(out: Path) -> None:
     frame.to_csv(out / "transactions.csv", index=False)
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def cdnow_rfm(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     root = tmp_path_factory.mktemp("cdnow")
     write_transactions(root / "data" / "raw")

@@ -8,7 +8,7 @@ import subprocess
 
 import pandas as pd
 import pytest
-from conftest import BIN_DIR, Warehouse
+from helpers import BIN_DIR, Warehouse
 
 from crm_analytics.contract import PROJECT_DIR
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Warehouse, run_dbt
+from helpers import Warehouse, build_fixture, run_dbt
 
 ZONED = {
     # a zone name is an ICU zone id: PST is America/Los_Angeles, on summer
@@ -39,7 +39,7 @@ def naive(number: int) -> tuple[str, str]:
     )
 
 
-@pytest.fixture(scope="module")
+@build_fixture(scope="module")
 def parsed(tmp_path_factory) -> tuple[dict[str, str], dict[str, str]]:
     root = tmp_path_factory.mktemp("timestamps")
     raw = root / "raw"
@@ -89,6 +89,7 @@ def test_values_without_a_zone_are_utc_whatever_comes_before_them(parsed):
 
 def test_the_suite_runs_builds_outside_utc():
     # The assertions above mean more when the build's own zone is not UTC
-    # (conftest sets TZ for every build the tests start).
+    # (helpers.py, imported by conftest.py, sets TZ for every build the tests
+    # start).
     assert os.environ["TZ"] not in ("UTC", "Etc/UTC", "")
     assert Path("/usr/share/zoneinfo", os.environ["TZ"]).exists()

@@ -1,0 +1,274 @@
+"""Helpers the tests share: generate data, run dbt or the publish against it
+in a temp directory, read and write raw CSV files, compare builds.
+
+Importing this module sets the environment every build of the tests runs in
+(the email hash key and a time zone far from UTC); conftest.py imports it,
+so that holds before any test or fixture starts a build. Tests import from
+here, never from conftest.py or from another test file.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from crm_analytics.contract import PROJECT_DIR
+
+BIN_DIR = Path(sys.executable).parent
+
+# The key for email hashes in every build the tests run (a test value; real
+# keys come from the user's environment, never from the repository).
+TEST_PII_HASH_KEY = "test-key-" + "0123456789abcdef" * 2
+os.environ.setdefault("CRM_PII_HASH_KEY", TEST_PII_HASH_KEY)
+
+# Every dbt build, importer and generator the tests start runs in a zone far
+# from UTC: the warehouse must give the same tables whatever the machine's
+# zone (raw text without a zone is UTC). CRM_TEST_TZ picks another zone.
+os.environ["TZ"] = os.environ.get("CRM_TEST_TZ", "Pacific/Auckland")
+
+# Planted values reach 1 MB (test_hostile_text.py); the csv module that
+# counts a file's rows must read them.
+csv.field_size_limit(16_000_000)
+
+
+@dataclass
+class Warehouse:
+    """A dbt build's DuckDB file and what produced it."""
+
+    path: Path
+    data_dir: Path
+    result: subprocess.CompletedProcess
+
+    def query(self, sql: str) -> pd.DataFrame:
+        with duckdb.connect(str(self.path), read_only=True) as connection:
+            return connection.sql(sql).df()
+
+
+def generate(out: Path, *args: str) -> Path:
+    """Run the demo generator into ``out``; returns ``out``."""
+    subprocess.run(
+        [sys.executable, "-m", "crm_analytics.generate", "--out", str(out), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out
+
+
+RUN_METADATA_COLUMNS = ("evaluated_at",)
+"""Columns that record when a build ran, not what it computed."""
+
+
+def table_digests(path: Path, schema: str = "marts") -> dict[str, str]:
+    """md5 of each table's rows as text, sorted, by table name. Floating
+    point values count to 12 significant digits, after rounding to 15 (sums
+    in another order differ in the last bits); RUN_METADATA_COLUMNS are
+    left out."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        columns = connection.execute(
+            "select table_name, column_name, data_type from duckdb_columns() "
+            "where schema_name = ? order by table_name, column_index",
+            [schema],
+        ).fetchall()
+        select_lists: dict[str, list[str]] = {}
+        for table, column, data_type in columns:
+            if column in RUN_METADATA_COLUMNS:
+                continue
+            quoted = '"' + column.replace('"', '""') + '"'
+            if data_type in ("DOUBLE", "FLOAT"):
+                # 15 digits first: a mean like 1.258014410875 summed in
+                # another order is 1.2580144108750002, which would round to
+                # 12 digits the other way (a tie at the 13th digit).
+                quoted = f"printf('%.12g', cast(printf('%.15g', {quoted}) as double))"
+            select_lists.setdefault(table, []).append(quoted)
+        return {
+            table: connection.execute(
+                "select md5(coalesce(string_agg(row_text, chr(10) "
+                "order by row_text), '')) from "
+                f"(select cast(row({', '.join(items)}) as varchar) as row_text "
+                f'from "{schema}"."{table}")'
+            ).fetchone()[0]
+            for table, items in select_lists.items()
+        }
+
+
+# --- the fast tier -----------------------------------------------------------
+
+#: Fixtures that run dbt (directly, or through the publish): a test using one
+#: (directly or through another fixture) is marked ``e2e`` at collection
+#: (conftest.py). build_fixture adds to it; names are matched across
+#: modules, so a fixture of the same name elsewhere counts too.
+BUILD_FIXTURES: set[str] = set()
+
+
+def build_fixture(function=None, **fixture_args):
+    """``pytest.fixture`` for a fixture that runs dbt: every test that uses
+    it is marked ``e2e``. Use as ``@build_fixture`` or
+    ``@build_fixture(scope="session")``."""
+
+    def register(function):
+        BUILD_FIXTURES.add(fixture_args.get("name") or function.__name__)
+        return pytest.fixture(**fixture_args)(function)
+
+    return register if function is None else register(function)
+
+
+def refuse_in_fast_tier(what: str) -> None:
+    """``make test-fast`` (CRM_TEST_TIER=fast) runs no dbt: a test that
+    does must be marked ``e2e``, and this failure says so."""
+    if os.environ.get("CRM_TEST_TIER") == "fast":
+        pytest.fail(
+            f"{what} in the fast tier: mark the test e2e "
+            "(pytestmark = pytest.mark.e2e, or use a build fixture)"
+        )
+
+
+def runs_dbt(args) -> bool:
+    """Whether a command line starts dbt: dbt itself, or the publish
+    without ``--publish-only``."""
+    if isinstance(args, str):
+        args = args.split()
+    elif isinstance(args, bytes | os.PathLike):
+        args = [args]
+    words = [os.fsdecode(word) for word in args]
+    if words and Path(words[0]).name == "dbt":
+        return True
+    return "crm_analytics.publish" in words and "--publish-only" not in words
+
+
+# --- dbt and the publish -----------------------------------------------------
+
+
+def run_dbt(
+    command: list[str], raw_dir: Path, db_path: Path, work_dir: Path
+) -> subprocess.CompletedProcess:
+    """Run dbt in the project against ``raw_dir``, writing ``db_path``."""
+    refuse_in_fast_tier(f"dbt {' '.join(command[:1])}")
+    env = {
+        **os.environ,
+        "CRM_RAW_DIR": str(raw_dir),
+        "CRM_DUCKDB_PATH": str(db_path),
+        "CRM_DUCKDB_TEMP": str(work_dir / "duckdb_tmp"),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "CRM_TARGET": "dev",
+    }
+    return subprocess.run(
+        [
+            str(BIN_DIR / "dbt"),
+            *command,
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+def build(data_dir: Path, work_dir: Path, *extra: str) -> Warehouse:
+    """``dbt build`` on ``data_dir/raw``; fails the test with dbt's output."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    db_path = work_dir / "warehouse.duckdb"
+    result = run_dbt(["build", *extra], data_dir / "raw", db_path, work_dir)
+    if result.returncode != 0:
+        pytest.fail(
+            f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+        )
+    return Warehouse(db_path, data_dir, result)
+
+
+def publish_run(
+    raw_dir: Path, work: Path, *dbt_args: str
+) -> subprocess.CompletedProcess:
+    """``python -m crm_analytics.publish`` (what ``make build`` runs) on
+    ``raw_dir``; stdout and stderr together, as a user sees them."""
+    refuse_in_fast_tier("python -m crm_analytics.publish")
+    work.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "CRM_RAW_DIR": str(raw_dir),
+        "CRM_DUCKDB_TEMP": str(work / "duckdb_tmp"),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "CRM_TARGET": "dev",
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "crm_analytics.publish",
+            "--build-path",
+            str(work / "build.duckdb"),
+            "--serving-path",
+            str(work / "serving.duckdb"),
+            "--select",
+            "staging",
+            *dbt_args,
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+    )
+
+
+RAW_ERROR_WORDS = (
+    "Traceback",
+    "Compilation Error",
+    "Parser Error",
+    "Binder Error",
+    "Invalid Input Error",
+    "Conversion Error",
+    "Catalog Error",
+)
+
+
+def assert_one_clear_stop(result: subprocess.CompletedProcess, work: Path) -> str:
+    """The run failed with one dbt error and publish's summary, no
+    traceback or raw database error, and nothing was published."""
+    output = result.stdout
+    assert result.returncode == 1, output[-4000:]
+    assert output.count("Encountered an error") == 1, output[-4000:]
+    for words in RAW_ERROR_WORDS:
+        assert words not in output, output[-4000:]
+    assert "not published: dbt build failed" in output
+    assert "dbt stopped before building anything" in output
+    assert "earlier-run" not in output
+    assert not (work / "serving.duckdb").exists()
+    return output
+
+
+# --- raw CSV files -----------------------------------------------------------
+
+
+def count_file_rows(path: Path) -> int:
+    """Data rows of a CSV file, counted by Python's csv module (quoted line
+    breaks included), independently of the loader."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return sum(1 for _ in csv.reader(handle)) - 1
+
+
+def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+def write_table(path: Path, header: list[str], rows: list[list[str]], **open_args):
+    with open(path, "w", newline="", encoding=open_args.get("encoding", "utf-8")) as f:
+        csv.writer(f, lineterminator="\n").writerows([header, *rows])
