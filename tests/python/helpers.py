@@ -20,7 +20,9 @@ import duckdb
 import pandas as pd
 import pytest
 
+from crm_analytics import compare
 from crm_analytics.contract import PROJECT_DIR
+from crm_analytics.settings import dbt_environment
 
 BIN_DIR = Path(sys.executable).parent
 
@@ -63,41 +65,10 @@ def generate(out: Path, *args: str) -> Path:
     return out
 
 
-RUN_METADATA_COLUMNS = ("evaluated_at",)
-"""Columns that record when a build ran, not what it computed."""
-
-
-def table_digests(path: Path, schema: str = "marts") -> dict[str, str]:
-    """md5 of each table's rows as text, sorted, by table name. Floating
-    point values count to 12 significant digits, after rounding to 15 (sums
-    in another order differ in the last bits); RUN_METADATA_COLUMNS are
-    left out."""
-    with duckdb.connect(str(path), read_only=True) as connection:
-        columns = connection.execute(
-            "select table_name, column_name, data_type from duckdb_columns() "
-            "where schema_name = ? order by table_name, column_index",
-            [schema],
-        ).fetchall()
-        select_lists: dict[str, list[str]] = {}
-        for table, column, data_type in columns:
-            if column in RUN_METADATA_COLUMNS:
-                continue
-            quoted = '"' + column.replace('"', '""') + '"'
-            if data_type in ("DOUBLE", "FLOAT"):
-                # 15 digits first: a mean like 1.258014410875 summed in
-                # another order is 1.2580144108750002, which would round to
-                # 12 digits the other way (a tie at the 13th digit).
-                quoted = f"printf('%.12g', cast(printf('%.15g', {quoted}) as double))"
-            select_lists.setdefault(table, []).append(quoted)
-        return {
-            table: connection.execute(
-                "select md5(coalesce(string_agg(row_text, chr(10) "
-                "order by row_text), '')) from "
-                f"(select cast(row({', '.join(items)}) as varchar) as row_text "
-                f'from "{schema}"."{table}")'
-            ).fetchone()[0]
-            for table, items in select_lists.items()
-        }
+# Digests of a warehouse's tables (crm_analytics.compare, which
+# `python -m crm_analytics.compare` also uses to list what differs).
+RUN_METADATA_COLUMNS = compare.RUN_METADATA_COLUMNS
+table_digests = compare.table_digests
 
 
 # --- the fast tier -----------------------------------------------------------
@@ -152,14 +123,13 @@ def run_dbt(
 ) -> subprocess.CompletedProcess:
     """Run dbt in the project against ``raw_dir``, writing ``db_path``."""
     refuse_in_fast_tier(f"dbt {' '.join(command[:1])}")
-    env = {
-        **os.environ,
-        "CRM_RAW_DIR": str(raw_dir),
-        "CRM_DUCKDB_PATH": str(db_path),
-        "CRM_DUCKDB_TEMP": str(work_dir / "duckdb_tmp"),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-        "CRM_TARGET": "dev",
-    }
+    env = dbt_environment(
+        raw_dir=raw_dir,
+        build_path=db_path,
+        temp_dir=work_dir / "duckdb_tmp",
+        target="dev",
+        profiles_dir=PROJECT_DIR / "profiles",
+    )
     return subprocess.run(
         [
             str(BIN_DIR / "dbt"),
@@ -196,15 +166,14 @@ def publish_run(
     ``raw_dir``; stdout and stderr together, as a user sees them."""
     refuse_in_fast_tier("python -m crm_analytics.publish")
     work.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "CRM_RAW_DIR": str(raw_dir),
-        "CRM_DUCKDB_TEMP": str(work / "duckdb_tmp"),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "CRM_TARGET": "dev",
-    }
+    env = dbt_environment(
+        raw_dir=raw_dir,
+        temp_dir=work / "duckdb_tmp",
+        target="dev",
+        profiles_dir=PROJECT_DIR / "profiles",
+        target_path=work / "target",
+        log_path=work / "logs",
+    )
     return subprocess.run(
         [
             sys.executable,

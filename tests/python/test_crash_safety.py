@@ -25,6 +25,7 @@ import pytest
 from helpers import build_fixture, generate, table_digests
 
 from crm_analytics.contract import PROJECT_DIR
+from crm_analytics.settings import dbt_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -38,18 +39,17 @@ class Builder:
         self.serving_path = work_dir / "serving" / "crm.duckdb"
 
     def env(self, raw_dir: Path) -> dict[str, str]:
-        return {
-            **os.environ,
-            "CRM_RAW_DIR": str(raw_dir),
-            "CRM_DUCKDB_PATH": str(self.build_path),
-            "CRM_SERVING_PATH": str(self.serving_path),
-            "CRM_DUCKDB_TEMP": str(self.work_dir / "duckdb_tmp"),
-            "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-            "DBT_TARGET_PATH": str(self.work_dir / "target"),
-            "DBT_LOG_PATH": str(self.work_dir / "logs"),
-            "CRM_TARGET": "dev",
-            "PYTHONUNBUFFERED": "1",
-        }
+        return dbt_environment(
+            raw_dir=raw_dir,
+            build_path=self.build_path,
+            serving_path=self.serving_path,
+            temp_dir=self.work_dir / "duckdb_tmp",
+            target="dev",
+            profiles_dir=PROJECT_DIR / "profiles",
+            target_path=self.work_dir / "target",
+            log_path=self.work_dir / "logs",
+            extra={"PYTHONUNBUFFERED": "1"},
+        )
 
     def start(self, raw_dir: Path) -> subprocess.Popen:
         return subprocess.Popen(

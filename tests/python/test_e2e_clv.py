@@ -6,7 +6,6 @@ dashboard says why."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from helpers import build_fixture
 
 from crm_analytics.contract import PROJECT_DIR
 from crm_analytics.dashboard import queries
+from crm_analytics.settings import dbt_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -43,14 +43,13 @@ def thin_build(tmp_path_factory: pytest.TempPathFactory):
         raw / "transactions.csv", index=False
     )
     serving = root / "serving.duckdb"
-    env = {
-        **os.environ,
-        "CRM_RAW_DIR": str(raw),
-        "CRM_SERVING_PATH": str(serving),
-        "DBT_TARGET_PATH": str(root / "target"),
-        "DBT_LOG_PATH": str(root / "logs"),
-        "CRM_DUCKDB_TEMP": str(root / "duckdb_tmp"),
-    }
+    env = dbt_environment(
+        raw_dir=raw,
+        serving_path=serving,
+        temp_dir=root / "duckdb_tmp",
+        target_path=root / "target",
+        log_path=root / "logs",
+    )
     result = subprocess.run(
         [
             sys.executable,

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_analytics.contract import PROJECT_DIR
+from crm_analytics.settings import dbt_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -52,15 +53,14 @@ rows = st.lists(
 
 
 def publish_run(raw_dir: Path, work: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "CRM_RAW_DIR": str(raw_dir),
-        "CRM_DUCKDB_TEMP": str(work / "duckdb_tmp"),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "CRM_TARGET": "dev",
-    }
+    env = dbt_environment(
+        raw_dir=raw_dir,
+        temp_dir=work / "duckdb_tmp",
+        target="dev",
+        profiles_dir=PROJECT_DIR / "profiles",
+        target_path=work / "target",
+        log_path=work / "logs",
+    )
     return subprocess.run(
         [
             sys.executable,

@@ -3,7 +3,6 @@ the edge of its types, must not stop a publish or a build."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ from crm_analytics.ml.clv import (
     score_clv,
 )
 from crm_analytics.publish import publish
+from crm_analytics.settings import dbt_environment
 
 
 def fake_build(path: Path, rows: int) -> Path:
@@ -177,15 +177,14 @@ def test_similar_rate_transactions_publish_with_clv_not_fitted(tmp_path: Path):
     (raw / "transactions.csv").write_text("\n".join(lines) + "\n")
     work = tmp_path / "work"
     work.mkdir()
-    env = {
-        **os.environ,
-        "CRM_RAW_DIR": str(raw),
-        "CRM_DUCKDB_TEMP": str(work / "duckdb_tmp"),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "CRM_TARGET": "dev",
-    }
+    env = dbt_environment(
+        raw_dir=raw,
+        temp_dir=work / "duckdb_tmp",
+        target="dev",
+        profiles_dir=PROJECT_DIR / "profiles",
+        target_path=work / "target",
+        log_path=work / "logs",
+    )
     serving = work / "serving.duckdb"
     result = subprocess.run(
         [

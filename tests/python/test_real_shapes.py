@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 from helpers import build, build_fixture, generate
 
 from crm_analytics.contract import PROJECT_DIR, load_contract
+from crm_analytics.settings import dbt_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -228,14 +228,13 @@ def test_a_mostly_quarantined_table_stops_the_build(tmp_path: Path):
     )
     write_csv(raw / "products.csv", ["product_id"], [["P1"]])
     serving = tmp_path / "serving.duckdb"
-    env = {
-        **os.environ,
-        "CRM_RAW_DIR": str(raw),
-        "CRM_SERVING_PATH": str(serving),
-        "DBT_TARGET_PATH": str(tmp_path / "target"),
-        "DBT_LOG_PATH": str(tmp_path / "logs"),
-        "CRM_DUCKDB_TEMP": str(tmp_path / "duckdb_tmp"),
-    }
+    env = dbt_environment(
+        raw_dir=raw,
+        serving_path=serving,
+        temp_dir=tmp_path / "duckdb_tmp",
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
+    )
     result = subprocess.run(
         [
             sys.executable,

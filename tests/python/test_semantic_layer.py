@@ -3,7 +3,6 @@ that compute the same numbers in SQL (fct_kpi_monthly)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pandas as pd
@@ -11,17 +10,17 @@ import pytest
 from helpers import BIN_DIR, Warehouse
 
 from crm_analytics.contract import PROJECT_DIR
+from crm_analytics.settings import dbt_environment
 
 pytestmark = pytest.mark.e2e
 
 
 def mf(warehouse: Warehouse, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "CRM_DUCKDB_PATH": str(warehouse.path),
-        "CRM_RAW_DIR": str(warehouse.data_dir / "raw"),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-    }
+    env = dbt_environment(
+        raw_dir=warehouse.data_dir / "raw",
+        build_path=warehouse.path,
+        profiles_dir=PROJECT_DIR / "profiles",
+    )
     # mf reads the project's target/: parse against this warehouse first
     # (relation names carry the DuckDB file's name)
     parsed = subprocess.run(
