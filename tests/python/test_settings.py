@@ -528,7 +528,7 @@ def test_check_run_refuses_a_raw_dir_variable_and_unknown_names(tmp_path):
 
 def test_check_run_leaves_dates_and_choices_to_the_dbt_side(tmp_path):
     """One validator each: a bad as_of_date or grain reaches dbt, whose
-    on-run-start hook names it (tests/python/test_adversarial.py)."""
+    on-run-start hook names it (tests/python/test_hostile_setting.py)."""
     assert (
         check_run(
             ["--vars", "{as_of_date: '2024-02-30', rfm_time_unit: month}"],
