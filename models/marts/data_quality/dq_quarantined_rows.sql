@@ -1,12 +1,10 @@
 {#- One row per quarantined raw row, from every raw table, with its reason
     (and detail, where the triage gives one) and the file and row it came
-    from. source_file is the file's path under the raw directory
-    (CRM_RAW_DIR), so the mart does not change when the same files are read
-    from another directory.
+    from. source_file is the file's path under the raw directory, as the
+    load records it (raw._source_file), so the mart does not change when the
+    same files are read from another directory.
     load_batch is the batch file's name for a row of a load batch
     (`<table>/<batch>.csv`), NULL for the table's own file. -#}
-{%- set raw_dir = (setting_value('CRM_RAW_DIR') ~ '/') | replace("'", "''") -%}
-{%- set raw_dir_prefix = "'" ~ raw_dir ~ "'" -%}
 with
 
 {% for raw in triaged_raw_tables() %}
@@ -17,14 +15,7 @@ with
             triaged.record_key,
             triaged.dq_reason,
             triaged.dq_detail,
-            case
-                when starts_with(raw_rows._source_file, {{ raw_dir_prefix }})
-                    then
-                        raw_rows._source_file[
-                            length({{ raw_dir_prefix }}) + 1:
-                        ]
-                else raw_rows._source_file
-            end as source_file,
+            raw_rows._source_file as source_file,
             triaged.source_row_number
         from (
             select
