@@ -246,7 +246,11 @@ def test_missing_raw_dir_is_named(tmp_path: Path) -> None:
 
 def test_the_raw_dir_with_quotes_is_read_not_spliced(planted_build) -> None:
     """The shared data set (planted.py) is built from a raw directory whose
-    path holds a quote, double quotes and spaces."""
+    path holds a quote, double quotes and spaces: every file of it is read
+    (the load records each under its path in the raw directory)."""
     warehouse, planted = planted_build
+    assert "'" in str(planted.raw_dir) and '"' in str(planted.raw_dir)
     files = warehouse.query("select distinct _source_file from raw.orders")
-    assert list(files["_source_file"]) == [str(planted.raw_dir / "orders.csv")]
+    assert list(files["_source_file"]) == ["orders.csv"]
+    loaded = warehouse.query("select distinct file from raw._loaded_files order by 1")
+    assert "orders.csv" in list(loaded["file"])
