@@ -234,6 +234,27 @@ def _failing_rows(build_path: Path, relation: str | None, max_rows: int) -> list
     ]
 
 
+UNIT_TESTS = "--with-unit-tests"
+"""The publish's flag that keeps dbt's unit tests in the build."""
+
+
+def build_arguments(dbt_args: list[str]) -> list[str]:
+    """The arguments of the publish's ``dbt build``: the user's, and unless
+    they say otherwise (``--with-unit-tests``, or their own
+    ``--resource-type`` / ``--exclude-resource-type``), without dbt's unit
+    tests. Unit tests check the project's SQL on fixed rows, not the data:
+    ``make test`` runs them (tests/python/test_unit_tests.py), and dbt
+    advises leaving them out of production builds."""
+    if UNIT_TESTS in dbt_args:
+        return [arg for arg in dbt_args if arg != UNIT_TESTS]
+    if any(
+        arg.startswith(("--resource-type", "--exclude-resource-type"))
+        for arg in dbt_args
+    ):
+        return list(dbt_args)
+    return [*dbt_args, "--exclude-resource-type", "unit_test"]
+
+
 def build_and_publish(
     build_path: Path = DEFAULT_BUILD,
     serving_path: Path = DEFAULT_SERVING,
@@ -253,7 +274,10 @@ def build_and_publish(
     print(f"dbt build -> {build_path}", flush=True)
     started = time.time()
     completed = subprocess.run(
-        [str(dbt), "build", *(dbt_args or [])], cwd=project_dir, env=env, check=False
+        [str(dbt), "build", *build_arguments(dbt_args or [])],
+        cwd=project_dir,
+        env=env,
+        check=False,
     )
     if completed.returncode != 0:
         failures = failed_nodes(target_path, since=started, build_path=build_path) or [

@@ -58,10 +58,11 @@ def no_dbt_in_the_fast_tier():
 
 @build_fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    """A small generated data set with planted truth, built end to end."""
+    """A small generated data set with planted truth, built end to end, with
+    dbt's unit tests (the one build of the suite that runs them)."""
     root = tmp_path_factory.mktemp("demo")
     data_dir = generate(root / "data", "--customers", "1500", "--seed", "7")
-    return build(data_dir, root / "build")
+    return build(data_dir, root / "build", unit_tests=True)
 
 
 @build_fixture(scope="session")

@@ -195,3 +195,20 @@ def test_copies_left_by_a_killed_publish_are_removed_not_those_in_progress(
     assert in_progress.exists() and unrelated.exists()
     publish(fake_build(tmp_path / "build.duckdb", 2), serving)
     assert count(serving) == 2
+
+
+def test_the_publish_builds_without_unit_tests_unless_asked():
+    from crm_analytics.publish import build_arguments
+
+    assert build_arguments([]) == ["--exclude-resource-type", "unit_test"]
+    assert build_arguments(["--select", "staging"]) == [
+        "--select",
+        "staging",
+        "--exclude-resource-type",
+        "unit_test",
+    ]
+    assert build_arguments(["--with-unit-tests"]) == []
+    assert build_arguments(["--resource-type", "unit_test"]) == [
+        "--resource-type",
+        "unit_test",
+    ]
