@@ -455,3 +455,18 @@ def test_the_evaluation_reports_the_sample_and_the_snapshot(monkeypatch):
     assert (wide["training_rows"] == 800).all()
     assert (wide["test_rows"] == 1000).all()
     assert wide.loc["gradient_boosting", "roc_auc"] > 0.9
+
+
+def test_reasons_are_computed_for_the_riskiest_customers_only(monkeypatch):
+    from crm_analytics.ml import propensity
+
+    monkeypatch.setattr(propensity, "REASON_LIMIT", 50)
+    current = snapshot(300, 3).drop(columns="count_horizon_purchase_days")
+    scored = score_churn(snapshot(1500, 1), current, seed=4)
+    explained = scored["churn_reasons"].notna()
+    assert explained.sum() == 50
+    # the 50 explained are the 50 riskiest
+    assert (
+        scored.loc[explained, "p_churn"].min()
+        >= scored.loc[~explained, "p_churn"].max()
+    )
