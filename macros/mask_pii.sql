@@ -33,22 +33,42 @@
             )
         {%- endset -%}
     {%- endif -%}
-    {%- for name in names -%}
+    {%- if names -%}
+        {#- One pattern of the record's names (those of 2+ letters, regex
+            characters escaped), run only on the rows holding one of them
+            (the pattern is built per row; most rows hold none), and twice:
+            a name right after another lost its leading boundary to the
+            first match. -#}
+        {%- set any_name = [] -%}
+        {%- for name in names -%}
+            {%- do any_name.append(
+                "(length(" ~ name ~ ") >= 2 and contains(lower(" ~ text.sql
+                ~ "), lower(" ~ name ~ ")))"
+            ) -%}
+        {%- endfor -%}
+        {%- set pattern -%}
+            '(^|[^\p{L}\p{N}])('
+            || array_to_string(
+                list_transform(
+                    list_filter([{{ names | join(', ') }}], n -> length(n) >= 2),
+                    n -> regexp_replace(n, '([\\.^$|?*+()\[\]{}-])', '\\\1', 'g')
+                ),
+                '|'
+            )
+            || ')($|[^\p{L}\p{N}])'
+        {%- endset -%}
         {%- set text.sql -%}
             case
-                when length({{ name }}) >= 2
+                when {{ any_name | join(' or ') }}
                     then regexp_replace(
-                        {{ text.sql }},
-                        '(^|[^\p{L}\p{N}])'
-                        || regexp_replace(
-                            {{ name }}, '([\\.^$|?*+()\[\]{}-])', '\\\1', 'g'
-                        )
-                        || '($|[^\p{L}\p{N}])',
-                        '\1[name]\2', 'gi'
+                        regexp_replace(
+                            {{ text.sql }}, {{ pattern }}, '\1[name]\3', 'gi'
+                        ),
+                        {{ pattern }}, '\1[name]\3', 'gi'
                     )
                 else {{ text.sql }}
             end
         {%- endset -%}
-    {%- endfor -%}
+    {%- endif -%}
     {{ text.sql }}
 {%- endmacro %}

@@ -64,6 +64,7 @@ shop_orders as (
 
     select
         orders.order_id,
+        orders.source_row_number as order_row_number,
         identity_map.customer_id,
         'shop' as source_system,
         orders.order_status,
@@ -99,6 +100,7 @@ transaction_orders as (
 
     select
         transactions.order_key as order_id,
+        cast(null as bigint) as order_row_number,
         identity_map.customer_id,
         'transactions' as source_system,
         'completed' as order_status,
@@ -122,7 +124,7 @@ transaction_orders as (
             and transactions.customer_source_id
             = identity_map.source_customer_id
     where transactions.amount >= 0
-    group by 1, 2
+    group by 1, 2, 3
 
 ),
 
@@ -138,6 +140,7 @@ final as (
 
     select
         order_id,
+        order_row_number,
         customer_id,
         source_system,
         order_status,

@@ -32,6 +32,7 @@ final as (
         order_lines.order_id || '-' || order_lines.line_number
             as order_item_id,
         order_lines.order_id,
+        orders.order_row_number,
         orders.customer_id,
         order_lines.product_id,
         orders.order_status,

@@ -68,6 +68,7 @@ sales_netted as (
 
     select
         order_id,
+        order_row_number,
         customer_id,
         source_system,
         case
@@ -104,6 +105,7 @@ unmatched_refunds as (
 
     select
         refund_id as order_id,
+        cast(null as bigint) as order_row_number,
         customer_id,
         case
             when refund_source = 'negative_transaction' then 'transactions'
@@ -139,6 +141,7 @@ typed as (
 
     select
         order_id,
+        order_row_number,
         customer_id,
         source_system,
         order_status,
