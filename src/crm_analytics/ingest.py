@@ -326,12 +326,25 @@ def read_csv_checked(
     if not check_columns(label, table, names, problems):
         return None
     n = len(names)
+    breaks_any = " or ".join(
+        f"(contains(c{i}, chr(10)) or contains(c{i}, chr(13)))" for i in range(1, n + 1)
+    )
+    # One scan counts the rows each check below would look at; most files
+    # have none, and the checks' own queries then do not run.
+    count_malformed, count_breaks, count_rows = connection.execute(
+        f"select count(*) filter (where c{n} is null or c{n + 1} is not null), "
+        f"count(*) filter (where {breaks_any}), count(*) from raw_load_rows"
+    ).fetchone()
     counted = " + ".join(f"(c{i} is not null)::integer" for i in range(1, n + 1))
-    malformed = connection.execute(
-        f"select _rn, {counted}, c{n + 1} is not null, {_excerpt(n)}, "
-        f"count(*) over () from raw_load_numbered where c{n} is null or "
-        f"c{n + 1} is not null order by _rn limit 3"
-    ).fetchall()
+    malformed = (
+        []
+        if count_malformed == 0
+        else connection.execute(
+            f"select _rn, {counted}, c{n + 1} is not null, {_excerpt(n)}, "
+            f"count(*) over () from raw_load_numbered where c{n} is null or "
+            f"c{n + 1} is not null order by _rn limit 3"
+        ).fetchall()
+    )
     for rn, values, too_many, excerpt, _ in malformed:
         if too_many:
             problems.append(
@@ -355,17 +368,15 @@ def read_csv_checked(
                 f"{label}: {malformed[0][4] - 3} more malformed row(s) like these."
             )
         return None
-    breaks_any = " or ".join(
-        f"(contains(c{i}, chr(10)) or contains(c{i}, chr(13)))" for i in range(1, n + 1)
-    )
+    if count_breaks == 0:
+        return _positions(names)
     # An opening quote never closed in the last column makes the rest of the
     # file one value of the last row, with a right count of values. So when
     # the last row holds a line break, the file's quotes are counted line by
     # line (no quoting): an odd total means an unclosed quote.
     last_row = connection.execute(
         f"select _rn, {_excerpt(n)} from raw_load_numbered "
-        "where _rn = (select count(*) from raw_load_rows) "
-        f"and ({breaks_any})"
+        f"where _rn = {count_rows} and ({breaks_any})"
     ).fetchall()
     if last_row:
         odd_quotes = connection.execute(
@@ -431,6 +442,12 @@ def read_csv_checked(
                     f"{label}: {swallowed[0][3] - 3} more row(s) like these."
                 )
             return None
+    return _positions(names)
+
+
+def _positions(names: list[str]) -> dict[str, int]:
+    """The 1-based position of each column name (trimmed, lower-cased; the
+    first of a repeated name)."""
     positions: dict[str, int] = {}
     for index, name in enumerate(names, 1):
         positions.setdefault(name.strip().lower(), index)

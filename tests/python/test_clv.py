@@ -613,3 +613,21 @@ def test_the_clv_page_says_why_it_is_empty(tmp_path, monkeypatch):
         "The CLV models were not fitted: 3 repeat buyers; at least 10 needed."
     ]
     assert len(app.dataframe) == 0
+
+
+def test_the_fit_sample_is_fixed_and_bounded():
+    from crm_analytics.ml.clv import fit_sample
+
+    frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(1000)], "v": 1})
+    assert fit_sample(frame, 2000) is frame
+    sample = fit_sample(frame, 100)
+    assert len(sample) == 100
+    # the same customers whatever the order, and a new customer moves at
+    # most one customer out
+    shuffled = fit_sample(frame.sample(frac=1, random_state=3), 100)
+    assert set(sample["customer_id"]) == set(shuffled["customer_id"])
+    grown = pd.concat([frame, pd.DataFrame({"customer_id": ["new"], "v": [1]})])
+    assert (
+        len(set(sample["customer_id"]) - set(fit_sample(grown, 100)["customer_id"]))
+        <= 1
+    )

@@ -656,3 +656,24 @@ def test_without_the_planted_styles_no_item_model_is_far_ahead(monkeypatch):
     monkeypatch.setattr(bh, "COLLECTION_SHARE", 0.0)
     lifts = _lifts(evaluate_candidates(_generated_counts(1500, 7)))
     assert lifts.max() < 1.2, lifts
+
+
+def test_candidates_are_judged_on_a_fixed_sample_of_customers(monkeypatch):
+    from crm_analytics.ml import recommend
+
+    counts = _generated_counts(1500, 7)
+    full = evaluate_candidates(counts)
+    monkeypatch.setattr(recommend, "MAX_JUDGED_CUSTOMERS", 600)
+    sampled = evaluate_candidates(counts)
+    shuffled = evaluate_candidates(counts.sample(frac=1, random_state=1))
+
+    def metric(evaluation, name):
+        rows = evaluation.loc[evaluation["metric_name"] == name]
+        return rows.set_index("candidate")["metric_value"]
+
+    evaluated = metric(sampled, "evaluation_customers")
+    assert (evaluated < metric(full, "evaluation_customers")).all()
+    # the same customers whatever the row order, so the same figures
+    assert sampled.equals(shuffled)
+    # and on 600 of the customers the item models stay well ahead
+    assert metric(sampled, "hit_rate_lift_over_popularity")["ease"] >= 1.3

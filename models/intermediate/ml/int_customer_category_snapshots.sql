@@ -1,4 +1,5 @@
-{#- Category history at the cutoffs of int_customer_feature_snapshots: one
+{#- Category history at two cutoffs of int_customer_feature_snapshots
+    (purchase_test and current, the ones purchase propensity reads): one
     row per snapshot x customer x category the customer bought before the
     cutoff or in the horizon after it. Purchase propensity's "most likely
     category" learns from the first and is judged on the second. -#}
@@ -20,11 +21,14 @@ products as (
 
 snapshots as (
 
+    {#- the two the purchase model reads: it learns the categories of the
+        purchase_test snapshot and scores those of the current one -#}
     select distinct
         snapshot_name,
         cutoff_date,
         horizon_days
     from {{ ref('int_customer_feature_snapshots') }}
+    where snapshot_name in ('purchase_test', 'current')
 
 ),
 

@@ -731,6 +731,25 @@ UNIT_DAYS = {"day": 1.0, "week": 7.0}
 """Days in each RFM time unit (column rfm_time_unit)."""
 
 MIN_REPEAT_BUYERS = 10
+
+MAX_FIT_CUSTOMERS = 100_000
+"""The purchase models and Gamma-Gamma are fitted (and judged on the
+holdout) on at most this many buyers, a fixed sample (``fit_sample``);
+every buyer is then scored. Pareto/NBD's likelihood took 118 s on 714k
+buyers and its holdout refit 61 s; at 100k its parameters' standard
+errors are about 1%."""
+
+
+def fit_sample(frame: pd.DataFrame, limit: int = MAX_FIT_CUSTOMERS) -> pd.DataFrame:
+    """At most ``limit`` rows of ``frame``, the same ones every build: those
+    whose customer_id hashes lowest (no seed: the sample does not move when
+    other customers arrive, only grows or shrinks at the edge)."""
+    if len(frame) <= limit:
+        return frame
+    hashes = pd.util.hash_pandas_object(frame["customer_id"], index=False)
+    return frame.loc[hashes.nsmallest(limit).index]
+
+
 """Below this many repeat buyers the models are not fitted (tables stay empty)."""
 
 P_ALIVE_MIN_STD = 0.02
@@ -993,14 +1012,17 @@ def fit_clv_parameters(
     candidate with the best SELECTION_METRIC is published, its rows say so
     and its 'fitted' row's note names the criterion and the figures. With
     fewer than MIN_REPEAT_BUYERS repeat buyers nothing is fitted
-    (``not_fitted_parameters``).
+    (``not_fitted_parameters``). Above MAX_FIT_CUSTOMERS buyers, the fits
+    and the holdout use a fixed sample of them (``fit_sample``).
     """
     repeat_buyers = int((rfm["frequency"] > 0).sum())
     if repeat_buyers < MIN_REPEAT_BUYERS:
         return not_fitted_parameters(
             f"{repeat_buyers} repeat buyers; at least {MIN_REPEAT_BUYERS} needed"
         )
-    rfm = rfm.sort_values("customer_id", kind="stable")
+    rfm = fit_sample(rfm).sort_values("customer_id", kind="stable")
+    if holdout is not None and "customer_id" in holdout.columns:
+        holdout = fit_sample(holdout)
     unit_days = unit_days_of(rfm)
     x, tx, t = (rfm[c].to_numpy(float) for c in ("frequency", "recency", "t"))
     try:

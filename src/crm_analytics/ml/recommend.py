@@ -78,6 +78,12 @@ REPEAT_MIN_SHARE = 0.5
 
 MIN_BUYERS = 50
 MIN_EVALUATION_CUSTOMERS = 20
+MAX_JUDGED_CUSTOMERS = 100_000
+"""Candidates are judged on at most this many customers, a fixed sample (the
+same ones every build: those whose id hashes lowest); each is still fitted
+on every customer. Judging scores every customer once per candidate and
+lambda: 9 passes over 700k customers took most of the evaluation's 167 s at
+1M customers. At 100k the hit rate's standard error is about 0.2 points."""
 
 SELECTION_METRIC = "hit_rate_at_{k}"
 
@@ -457,6 +463,8 @@ class _Split:
     truth: sparse.csr_matrix
     n_buyers: int
     n_evaluated: int
+    #: the rows (customers) the candidates are judged on
+    judged: np.ndarray
 
 
 def _split(
@@ -482,12 +490,25 @@ def _split(
     if both.any():
         is_blocked = np.asarray(blocked[r[both], c[both]]).ravel().astype(bool)
         eligible[both] = ~is_blocked
+    judged = _judged_rows(customer_index)
+    in_sample = np.zeros(len(customers), dtype=bool)
+    in_sample[judged] = True
+    eligible &= in_sample[np.where(r >= 0, r, 0)]
     n_evaluated = np.unique(r[eligible]).size
     keep = eligible & known_product
     truth = sparse.csr_matrix(
         (np.ones(keep.sum(), dtype=bool), (r[keep], c[keep])), shape=matrix.shape
     )
-    return _Split(matrix, blocked, truth, len(customers), n_evaluated)
+    return _Split(matrix, blocked, truth, len(customers), n_evaluated, judged)
+
+
+def _judged_rows(customers: pd.Index) -> np.ndarray:
+    """The rows of the customers the candidates are judged on: all of them,
+    or the MAX_JUDGED_CUSTOMERS whose ids hash lowest."""
+    if len(customers) <= MAX_JUDGED_CUSTOMERS:
+        return np.arange(len(customers))
+    hashes = pd.util.hash_pandas_object(pd.Series(customers), index=False).to_numpy()
+    return np.sort(np.argpartition(hashes, MAX_JUDGED_CUSTOMERS)[:MAX_JUDGED_CUSTOMERS])
 
 
 def _judge(model: _Model, split: _Split, k: int) -> dict[str, float]:
@@ -495,14 +516,16 @@ def _judge(model: _Model, split: _Split, k: int) -> dict[str, float]:
     hit_customers = 0
     hits = 0
     recommended = np.zeros(split.matrix.shape[1], dtype=bool)
+    matrix = split.matrix[split.judged]
+    truth = split.truth[split.judged]
     for batch, rows, columns, _, _, _ in _recommend_rows(
-        model, split.matrix, split.blocked, k
+        model, matrix, split.blocked[split.judged], k
     ):
-        is_hit = np.asarray(split.truth[batch][rows, columns]).ravel().astype(bool)
+        is_hit = np.asarray(truth[batch][rows, columns]).ravel().astype(bool)
         hits += int(is_hit.sum())
         hit_customers += np.unique(rows[is_hit]).size
         recommended[columns] = True
-    bought = np.diff(split.matrix.tocsc().indptr) > 0
+    bought = np.diff(matrix.tocsc().indptr) > 0
     n = split.n_evaluated
     return {
         f"hit_rate_at_{k}": hit_customers / n,
