@@ -36,6 +36,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import resource
 import secrets
 import shutil
@@ -154,6 +155,9 @@ class Measured:
     log: str
     started_at: float
     samples: list[tuple[float, int]] = field(default_factory=list, repr=False)
+    #: seconds after the start at which a line starting with each watched
+    #: text first appeared in the command's output (see ``measure``)
+    marks: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict:
         data = asdict(self)
@@ -173,6 +177,7 @@ def measure(
     memory_cap_bytes: int | None = None,
     heartbeat: float = 30.0,
     interval: float = 0.2,
+    watch: tuple[str, ...] = (),
 ) -> Measured:
     """Run ``command`` to completion, polling the RSS of its process tree.
 
@@ -180,6 +185,9 @@ def measure(
     ``max_process_rss`` is the kernel's ru_maxrss of the largest single
     process (exact, not sampled). ``other_cpu_seconds`` is the CPU time the
     rest of the machine used meanwhile (a shared-machine indicator).
+    ``marks`` holds, for each text of ``watch``, when a line starting with
+    it (after dbt's time stamp) first appeared in the output, in seconds
+    after the start, to within one poll (``interval``).
     """
     command = [str(part) for part in command]
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -204,12 +212,14 @@ def measure(
     samples: list[tuple[float, int]] = []
     timed_out = False
     next_beat = clock + heartbeat
+    watcher = LineWatch(log_path, watch)
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid == process.pid:
             break
         now = time.perf_counter()
         samples.append((time.time(), tree_rss(process.pid)))
+        watcher.poll(now - clock)
         if timeout and now - clock > timeout and not timed_out:
             timed_out = True
             log(f"  {label}: timed out after {timeout:.0f} s, stopping it")
@@ -223,6 +233,7 @@ def measure(
         time.sleep(interval)
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - clock
+    watcher.poll(wall)
     own_cpu = usage.ru_utime + usage.ru_stime
     return Measured(
         command=command,
@@ -233,10 +244,50 @@ def measure(
         cpu_seconds=round(own_cpu, 2),
         other_cpu_seconds=round(max(cpu_busy_seconds() - busy_before - own_cpu, 0), 2),
         timed_out=timed_out,
-        log=str(log_path.relative_to(REPO)),
+        log=str(
+            log_path.relative_to(REPO) if log_path.is_relative_to(REPO) else log_path
+        ),
         started_at=started,
         samples=samples,
+        marks={text: round(at, 2) for text, at in watcher.marks.items()},
     )
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+DBT_STAMP = re.compile(r"^\d\d:\d\d:\d\d(\.\d+)?\s+")
+
+
+def output_line(line: str) -> str:
+    """A line of dbt's output without colour codes and its time stamp."""
+    return DBT_STAMP.sub("", ANSI.sub("", line).strip())
+
+
+class LineWatch:
+    """Reads what a command has written to its log so far, line by line,
+    and notes when a line starting with each watched text first appears."""
+
+    def __init__(self, path: Path, texts: tuple[str, ...]) -> None:
+        self.path, self.texts = path, texts
+        self.marks: dict[str, float] = {}
+        self._offset = 0
+        self._partial = b""
+
+    def poll(self, seconds: float) -> None:
+        if not self.texts or len(self.marks) == len(self.texts):
+            return
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self._offset)
+                chunk = handle.read()
+        except OSError:
+            return
+        self._offset += len(chunk)
+        *lines, self._partial = (self._partial + chunk).split(b"\n")
+        for raw in lines:
+            line = output_line(raw.decode(errors="replace"))
+            for text in self.texts:
+                if text not in self.marks and line.startswith(text):
+                    self.marks[text] = seconds
 
 
 def _last_line(path: Path) -> str:
@@ -405,6 +456,15 @@ def dbt_env(size_dir: Path, raw_dir: Path, target: str, hash_key: str) -> dict:
     )
 
 
+def build_command() -> list:
+    """``dbt build`` with the arguments ``python -m crm_analytics.publish``
+    (``make build``) gives it: the build a user runs (without dbt's unit
+    tests, which check the SQL on fixed rows, not the data)."""
+    from crm_analytics.publish import build_arguments
+
+    return [DBT, "build", *build_arguments([])]
+
+
 def _epoch(stamp: str) -> float:
     return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
@@ -420,10 +480,82 @@ def node_spans(result: dict) -> tuple[float, float] | None:
     return min(s for s, _ in stamps), max(e for _, e in stamps)
 
 
+LOAD_STAGE = "load raw files (plugin, before any node)"
+HOOK_STAGE = "on-run-start hook (settings check)"
+LOAD_DONE = "raw files loaded in "
+"""The line the project's dbt-duckdb plugin prints once the raw files are
+loaded (crm_analytics.duckdb_plugin), before dbt runs any node."""
+LOAD_TABLE = re.compile(r"raw\.(?P<table>\w+): (?P<what>.*)$")
+LOAD_ROWS = re.compile(
+    r"(?P<rows>\d+) rows(?:, (?P<new>\d+) new file\(s\))? \((?P<origin>.*)\)$"
+)
+
+
+def raw_load(text: str) -> dict | None:
+    """What the raw load did, from the lines the project's dbt-duckdb
+    plugin prints before any node (crm_analytics.ingest's log): its own
+    ``seconds`` (the line ``raw files loaded in 12.3 s``) and, per table,
+    its rows, the files read (``read``: the file, ``N files (a ... b)``, or
+    nothing) and why it was reloaded in full, if it was. None when the
+    output has no such line (nothing was loaded)."""
+    seconds = None
+    tables: dict[str, dict] = {}
+    for raw_line in text.splitlines():
+        line = output_line(raw_line)
+        if line.startswith(LOAD_DONE):
+            try:
+                seconds = float(line[len(LOAD_DONE) :].split()[0])
+            except (IndexError, ValueError):
+                continue
+            continue
+        match = LOAD_TABLE.match(line)
+        if not match:
+            continue
+        table, what = match["table"], match["what"]
+        entry = tables.setdefault(table, {"rows": None, "read": None})
+        if what.startswith("reloading in full: "):
+            entry["reloaded_because"] = what[len("reloading in full: ") :]
+        elif what == "no file, empty table":
+            entry["rows"] = 0
+        elif what.endswith(" rows, no new file"):
+            entry["rows"] = int(what.split()[0])
+        elif rows := LOAD_ROWS.match(what):
+            entry["rows"] = int(rows["rows"])
+            if rows["origin"] != "no new file":
+                entry["read"] = rows["origin"]
+    if seconds is None:
+        return None
+    return {
+        "seconds": seconds,
+        "tables": tables,
+        "files_read": {t: e["read"] for t, e in tables.items() if e["read"]},
+        "reloaded": {
+            t: e["reloaded_because"]
+            for t, e in tables.items()
+            if "reloaded_because" in e
+        },
+    }
+
+
+def raw_load_of(measured: Measured) -> dict | None:
+    """raw_load of a measured dbt command's output, with the peak RSS of
+    the process tree until the load's line appeared."""
+    load = raw_load(Path(REPO / measured.log).read_text(errors="replace"))
+    if load is None:
+        return None
+    done = measured.marks.get(LOAD_DONE)
+    if done is not None:
+        until = measured.started_at + done
+        window = [rss for t, rss in measured.samples if t <= until]
+        load["done_after_seconds"] = done
+        load["peak_rss_gb"] = round(max(window, default=0) / GB, 2)
+    return load
+
+
 def stage_of(unique_id: str, node: dict) -> str:
     kind = unique_id.split(".", 1)[0]
     if kind == "operation":
-        return "load raw files (on-run-start)"
+        return HOOK_STAGE
     if kind == "unit_test":
         return "unit tests"
     if kind == "test":
@@ -439,10 +571,14 @@ def stage_of(unique_id: str, node: dict) -> str:
     return kind
 
 
-def stage_table(run_results: dict, manifest: dict, samples) -> list[dict]:
+def stage_table(
+    run_results: dict, manifest: dict, samples, load: dict | None = None
+) -> list[dict]:
     """Seconds per stage (sum of node execution times; with 2 threads nodes
     overlap, so stages can add up to more than the wall time) and the peak
-    RSS seen while any node of the stage ran."""
+    RSS seen while any node of the stage ran. The raw load is no node: its
+    row comes from ``load`` (raw_load_of: the plugin's own time, and the
+    peak RSS until it was done)."""
     nodes = manifest["nodes"]
     times = [t for t, _ in samples]
     stages: dict[str, dict] = {}
@@ -465,7 +601,15 @@ def stage_table(run_results: dict, manifest: dict, samples) -> list[dict]:
                 stage["peak_rss_bytes"] = max(
                     stage["peak_rss_bytes"], max(rss for _, rss in window)
                 )
-    order = ["load raw files (on-run-start)", "seeds", "staging", "intermediate"]
+    if load is not None:
+        stages[LOAD_STAGE] = {
+            "stage": LOAD_STAGE,
+            "nodes": 0,
+            "tables": len(load["tables"]),
+            "seconds": load["seconds"],
+            "peak_rss_bytes": round(load.get("peak_rss_gb", 0) * GB),
+        }
+    order = [LOAD_STAGE, HOOK_STAGE, "seeds", "staging", "intermediate"]
     order += ["marts", "data tests", "unit tests"]
 
     def key(stage: dict) -> tuple:
@@ -802,10 +946,11 @@ def bench_size(customers: int, args, hash_key: str, ref_python: Path | None) -> 
     database = size_dir / "build.duckdb"
     log(f"dbt build, {customers:,} customers")
     build = measure(
-        [DBT, "build"],
+        build_command(),
         size_dir / "dbt_build.log",
         "dbt build",
         env=dbt_env(size_dir, raw_dir, "target-build", hash_key),
+        watch=(LOAD_DONE,),
     )
     run_results, manifest = load_results(size_dir / "target-build")
     statuses: dict[str, int] = defaultdict(int)
@@ -822,7 +967,8 @@ def bench_size(customers: int, args, hash_key: str, ref_python: Path | None) -> 
         ],
         "rss_timeline": timeline(build.started_at, build.samples),
     }
-    result["stages"] = stage_table(run_results, manifest, build.samples)
+    result["load"] = raw_load_of(build)
+    result["stages"] = stage_table(run_results, manifest, build.samples, result["load"])
     result["slowest_nodes"] = slowest_nodes(run_results)
     log(
         f"  build: {build.wall_seconds:.0f} s, peak {build.peak_rss_bytes / GB:.2f} GB"
@@ -848,6 +994,7 @@ def bench_size(customers: int, args, hash_key: str, ref_python: Path | None) -> 
         size_dir / "dbt_sql_marts.log",
         "SQL marts",
         env=dbt_env(size_dir, raw_dir, "target-sql", hash_key),
+        watch=(LOAD_DONE,),
     )
     sql_results, _ = load_results(size_dir / "target-sql")
     result["sql_marts"] = {
@@ -855,6 +1002,7 @@ def bench_size(customers: int, args, hash_key: str, ref_python: Path | None) -> 
         "models": sql_models,
         "python_models_upstream_not_run": python_models,
         "dbt_elapsed_seconds": round(sql_results["elapsed_time"], 2),
+        "load": raw_load_of(sql),
         "sum_node_seconds": round(
             sum(r["execution_time"] for r in sql_results["results"]), 2
         ),
@@ -1116,6 +1264,13 @@ def generation(s: dict) -> str:
     return text + (" (measured apart)" if "measured_by" in measured else "")
 
 
+def load_cell(s: dict) -> str:
+    """The raw load's seconds, and peak RSS until it was done."""
+    load = s["load"]
+    peak = f" ({fmt_gb(load['peak_rss_gb'])})" if "peak_rss_gb" in load else ""
+    return fmt_s(load["seconds"]) + peak
+
+
 def passed_nodes(s: dict) -> str:
     statuses = s["build"]["statuses"]
     passed = sum(v for k, v in statuses.items() if k in ("success", "pass"))
@@ -1258,6 +1413,7 @@ def render(report: dict) -> str:
             fmt_gb,
             pick("build", "max_process_rss_gb"),
         ),
+        row("raw load (the plugin's `raw files loaded in` line)", load_cell),
         row(
             "raw rows / s (rows in / wall time)",
             count,
