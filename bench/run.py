@@ -1720,9 +1720,12 @@ def same_code(report: dict, section: dict) -> bool:
 def section_source(report: dict, script: str, section: dict) -> str:
     """Where a section's figures come from, flagged when its code differs
     from the page's run."""
-    text = f"{script}, {section.get('project', '?')}, {section.get('measured_at', '?')}"
+    project = section.get("project", "?")
+    text = f"{script}, {project}, {section.get('measured_at', '?')}"
     if not same_code(report, section):
         text += " (**other code than this page's run**)"
+    elif project != project_version(report["machine"]):
+        text += " (same project files as this page's run; bench/ differs)"
     return text
 
 
@@ -2687,9 +2690,12 @@ def render_stress(report: dict) -> list[str]:
         "passed"
         if build["returncode"] == 0
         else f"**failed** (rc {build['returncode']}): "
-        + ", ".join(
-            f"`{n['node'].split('.')[-1]}` {n['status']}"
-            for n in stress.get("not_passed", [])[:5]
+        + (
+            ", ".join(
+                f"`{n['node'].split('.')[-1]}` {n['status']}"
+                for n in stress.get("not_passed", [])[:5]
+            )
+            or f"dbt stopped before any node, see `{build.get('log', 'its log')}`"
         )
     )
     lines = f"{count(rows['order_lines'])} / {count(rows['orders'])}"
