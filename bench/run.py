@@ -1725,7 +1725,7 @@ def section_source(report: dict, script: str, section: dict) -> str:
     if not same_code(report, section):
         text += " (**other code than this page's run**)"
     elif project != project_version(report["machine"]):
-        text += " (same project files as this page's run; bench/ differs)"
+        text += " (another commit, same project files as this page's run)"
     return text
 
 
