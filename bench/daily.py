@@ -169,7 +169,10 @@ def main() -> None:
     log(f"  daily: {_short(result['daily'])}")
 
     # the batch, end to end with the publish, from the same base
-    copy_state(keep, work, database, "target-base", target_as="target-publish")
+    # the last use of the copy: moved back, not copied (a 1M build file is ~10 GB)
+    copy_state(
+        keep, work, database, "target-base", target_as="target-publish", move=True
+    )
     log("python -m crm_analytics.publish: the daily batch")
     end_to_end = measure(
         [PYTHON, "-m", "crm_analytics.publish"],
@@ -246,18 +249,25 @@ def copy_state(
     target: str,
     *,
     target_as: str | None = None,
+    move: bool = False,
 ) -> float:
-    """Copy the build file (and its WAL, if any) and the dbt target folder
-    ``target`` from ``source`` to ``dest`` (the target folder renamed
-    ``target_as``); returns the seconds it took."""
+    """Copy (or ``move``) the build file (and its WAL, if any) and the dbt
+    target folder ``target`` from ``source`` to ``dest`` (the target folder
+    renamed ``target_as``); returns the seconds it took."""
     started = time.perf_counter()
     for name in (database.name, f"{database.name}.wal"):
         (dest / name).unlink(missing_ok=True)
         if (source / name).exists():
-            shutil.copyfile(source / name, dest / name)
+            if move:
+                os.replace(source / name, dest / name)
+            else:
+                shutil.copyfile(source / name, dest / name)
     to = dest / (target_as or target)
     shutil.rmtree(to, ignore_errors=True)
-    shutil.copytree(source / target, to)
+    if move:
+        shutil.move(source / target, to)
+    else:
+        shutil.copytree(source / target, to)
     return time.perf_counter() - started
 
 
