@@ -118,9 +118,9 @@ def main() -> None:
     serving = work / "crm.duckdb"
 
     def env(target: str) -> dict:
-        environment = run.dbt_env(work, raw, target, hash_key, build_path=database)
-        environment["CRM_SERVING_PATH"] = str(serving)
-        return environment
+        return run.dbt_env(
+            work, raw, target, hash_key, build_path=database, serving_path=serving
+        )
 
     # the base: a full build, published
     log("dbt build: base")

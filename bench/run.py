@@ -285,11 +285,12 @@ def measure(
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-DBT_STAMP = re.compile(r"^\d\d:\d\d:\d\d(\.\d+)?\s+")
+DBT_STAMP = re.compile(r"^\d\d:\d\d:\d\d(\.\d+)?\s+(\[\w+\s*\]\s+\[[^\]]*\]:\s+)?")
 
 
 def output_line(line: str) -> str:
-    """A line of dbt's output without colour codes and its time stamp."""
+    """A line of dbt's output (or of logs/dbt.log) without colour codes and
+    its time stamp (and dbt.log's level and thread)."""
     return DBT_STAMP.sub("", ANSI.sub("", line).strip())
 
 
@@ -463,12 +464,15 @@ def dbt_env(
     target: str,
     hash_key: str,
     build_path: Path | None = None,
+    serving_path: Path | None = None,
 ) -> dict:
     """The environment of a dbt run (or a publish) of the snapshot, writing
-    ``build_path`` (default ``size_dir/build.duckdb``)."""
+    ``build_path`` (default ``size_dir/build.duckdb``) and, for a publish,
+    ``serving_path`` (default ``size_dir/crm.duckdb``)."""
     return dbt_environment(
         raw_dir=raw_dir,
         build_path=build_path or size_dir / "build.duckdb",
+        serving_path=serving_path or size_dir / "crm.duckdb",
         temp_dir=size_dir / "duckdb_tmp",
         pii_hash_key=hash_key,
         project_dir=PROJECT,
@@ -1544,7 +1548,6 @@ def bench_demo(customers: int, args, hash_key: str) -> dict:
     shutil.rmtree(demo_dir, ignore_errors=True)
     demo_dir.mkdir(parents=True)
     env = dbt_env(demo_dir, raw_dir, "target", hash_key)
-    env["CRM_SERVING_PATH"] = str(demo_dir / "crm.duckdb")
     log(f"demo: python -m crm_analytics.publish, {customers:,} customers")
     published = measure(
         [PYTHON, "-m", "crm_analytics.publish"],
