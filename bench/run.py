@@ -895,8 +895,9 @@ def export_inputs(database: Path, out: Path) -> dict:
         raw = {
             name: con.execute(f'select count(*) from raw."{name}"').fetchone()[0]
             for (name,) in con.execute(
+                # the raw tables, not the loader's manifest and problems
                 "select table_name from duckdb_tables() where schema_name = 'raw' "
-                "order by 1"
+                "and not starts_with(table_name, '_') order by 1"
             ).fetchall()
         }
     return {"as_of_date": str(as_of), "table_rows": counts, "raw_rows": raw}
