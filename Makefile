@@ -91,8 +91,9 @@ test: lint pytest
 # transactions-only build (100k) against its floor, and full builds at 10k,
 # 100k and 1M against pandas, a hand-written floor, lifetimes and mlxtend
 # (their own venv in bench/.venv-ref); then the raw-contract fuzzer. About
-# 1 to 1.5 hours on 2 cores, most of it the 1M size (its build 25-30 min,
-# its comparisons 15-20 min, its data 3 min when not already generated).
+# 1.5 to 2 hours on 2 cores: the 1M size 45-50 min (its build about 26 min
+# at a06e9d2, its comparisons 15-20 min, its data 3 min when not already
+# generated), the fuzzer's 50 builds about 30 min, the rest about 15 min.
 # Then run bench-daily and bench-stress at the same commit: each adds its
 # section to the page; a later make bench keeps them only if they measured
 # the same project files, and the page flags any that did not. The targets
@@ -121,7 +122,7 @@ bench: install
 	  --out $(BENCH_OUT) --json $(BENCH_JSON) $(BENCH_ARGS)
 	CRM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/python/test_fuzz.py
 
-# The one-day incremental run at 1M customers (bench/daily.py, about 70 min:
+# The one-day incremental run at 1M customers (bench/daily.py, about 75 min:
 # its own data with a daily batch, the base build and publish, then the batch
 # built by `dbt build` and, from the same base, by the publish; needs about
 # 25 GB of disk for the build file and its copy) and the 100M-order-line
