@@ -2022,6 +2022,7 @@ def render(report: dict) -> str:
         f"| {t['target']} | {t['figure']} | {t['verdict']} | {t['source']} |"
         for t in target_rows(report)
     ]
+    full_build_at = len(out)
     out += [
         "",
         "## Full build",
@@ -2096,10 +2097,13 @@ def render(report: dict) -> str:
             for n in sizes[last]["slowest_nodes"][:6]
         )
         out += [f"Slowest nodes at {int(last):,} customers: {slowest}.", ""]
+    else:
+        out[full_build_at:] = ["", "## Full build", "", "Not measured in this run.", ""]
     out += render_transactions(report.get("transactions", {}))
     out += render_demo(report.get("demo"))
     out += render_daily(report)
     out += render_stress(report)
+    comparisons_at = len(out)
     out += [
         "## SQL marts against the pandas way",
         "",
@@ -2166,6 +2170,8 @@ def render(report: dict) -> str:
         row("**model / floor**", fmt_x, pick("floor", "ratio")),
         row("floor equals the mart", floor_equal),
     ]
+    if not keys:
+        del out[comparisons_at:]
     out += render_bgnbd_fit(report.get("bgnbd_fit"))
     if any("bgnbd" in sizes[k] for k in keys):
         out += [
