@@ -155,8 +155,8 @@ def main() -> None:
         if (aside / table).is_dir():
             shutil.move(aside / table, raw / table)
 
-    # the batch, by dbt build
-    copy_state(keep, work, database, "target-base", target_as="target-daily")
+    # the batch, by dbt build, on the base file itself (its copy is kept)
+    shutil.copytree(work / "target-base", work / "target-daily")
     log("dbt build: the daily batch")
     daily = measure(
         run.build_command(),
