@@ -1499,7 +1499,8 @@ def bench_transactions(customers: int, args, hash_key: str) -> dict:
     python = python_node_seconds(run_results, manifest)
     result["python_models"] = python
     result["ml_seconds"] = round(sum(python.values()), 2)
-    result["transactions"] = result["load"]["tables"]["transactions"]["rows"]
+    tables = (result["load"] or {}).get("tables", {})
+    result["transactions"] = tables.get("transactions", {}).get("rows")
     log("floor: one statement from transactions.csv")
     floor = run_tx_floor(raw_dir / "transactions.csv", tx_dir / "build.duckdb")
     result["floor"] = floor
