@@ -10,7 +10,8 @@ days, whole days as in dim_customer_rfm), then each library fits the same
 (frequency, recency, T) in its own process (lifetimes in bench/.venv-ref,
 made by bench/run.py) under one BLAS thread. Reports the best wall and CPU
 seconds of --repeat fits, the ratio, and each fit's parameters against the
-planted ones. Prints a markdown table.
+planted ones. Prints a markdown table; ``--json`` also writes the figures
+(bench/run.py runs this and puts them on the benchmark page).
 """
 
 from __future__ import annotations
@@ -87,11 +88,24 @@ def fit(python: Path, rfm: Path, repeat: int, which: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def compare(ours: dict, theirs: dict) -> dict:
+    """The ratios of two fits' best times (lifetimes / ours) and the largest
+    relative difference between their parameters."""
+    return {
+        "cpu_ratio": round(theirs["cpu"] / ours["cpu"], 2),
+        "wall_ratio": round(theirs["wall"] / ours["wall"], 2),
+        "max_rel_param_diff": max(
+            abs(ours["params"][k] / theirs["params"][k] - 1) for k in PLANTED
+        ),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, default=None, help="write the figures")
     args = parser.parse_args()
     ref_python = BENCH / ".venv-ref" / "bin" / "python"
     if not ref_python.exists():
@@ -100,6 +114,13 @@ def main() -> int:
           "wall / CPU | CPU ratio | largest parameter difference | "
           "ours vs planted |")  # fmt: skip
     print("|---:|---:|---:|---:|---:|---:|---|")
+    report: dict = {
+        "planted": PLANTED,
+        "repeat": args.repeat,
+        "seed": args.seed,
+        "blas_threads": 1,
+        "sizes": {},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             print(f"simulating {size:,} customers", file=sys.stderr)
@@ -108,17 +129,26 @@ def main() -> int:
             rfm.to_parquet(path)
             ours = fit(Path(sys.executable), path, args.repeat, "ours")
             theirs = fit(ref_python, path, args.repeat, "lifetimes")
-            diff = max(
-                abs(ours["params"][k] / theirs["params"][k] - 1) for k in PLANTED
-            )
+            figures = compare(ours, theirs)
+            distinct = len(rfm.value_counts())
+            report["sizes"][str(size)] = {
+                "customers": size,
+                "distinct": distinct,
+                "ours": ours,
+                "lifetimes": theirs,
+                **figures,
+            }
+            if args.json:
+                args.json.write_text(json.dumps(report, indent=2) + "\n")
             planted = ", ".join(
                 f"{k} {ours['params'][k]:.3g} ({v})" for k, v in PLANTED.items()
             )
             print(
-                f"| {size:,} | {len(rfm.value_counts()):,} "
+                f"| {size:,} | {distinct:,} "
                 f"| {ours['wall']:.2f} / {ours['cpu']:.2f} s "
                 f"| {theirs['wall']:.2f} / {theirs['cpu']:.2f} s "
-                f"| {theirs['cpu'] / ours['cpu']:.1f}x | {diff:.1e} | {planted} |"
+                f"| {figures['cpu_ratio']:.1f}x "
+                f"| {figures['max_rel_param_diff']:.1e} | {planted} |"
             )
     return 0
 

@@ -1,7 +1,8 @@
 """Run one dbt Python model outside dbt, on a built DuckDB file, to profile it.
 
-A ``dbt run --select <model>`` also runs the on-run-start hook, which
-reloads every raw file (minutes at 1M customers) before the model starts.
+A ``dbt run --select <model>`` also parses the project and opens the build
+file through the project's dbt-duckdb plugin, which loads any raw file not
+loaded yet (all of them with ``--full-refresh``), before the model starts.
 This runs only the model: it takes the model's compiled code from a
 manifest (``target/manifest.json`` of the build), points its ``dbt.ref``
 at the tables of the build file (opened read-only) and calls ``model()``,
