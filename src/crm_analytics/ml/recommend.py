@@ -493,7 +493,7 @@ def _split(
     judged = _judged_rows(customer_index)
     in_sample = np.zeros(len(customers), dtype=bool)
     in_sample[judged] = True
-    eligible &= in_sample[np.where(r >= 0, r, 0)]
+    eligible[known_customer] &= in_sample[r[known_customer]]
     n_evaluated = np.unique(r[eligible]).size
     keep = eligible & known_product
     truth = sparse.csr_matrix(
