@@ -18,3 +18,26 @@
 {% macro pii_iso_date_pattern() -%}
     {{- '([0-9]{4})-([0-9]{2})-([0-9]{2})' -}}
 {%- endmacro %}
+
+{#- A key (an id column) that is a phone number: the whole value
+    phone-shaped and written as people write phones, with a +, a space or a
+    parenthesis. A bare digit run in a key is an order or account number. -#}
+{% macro pii_key_phone_pattern() -%}
+    {{- '^(\\+[0-9]|\\([0-9]|[0-9][0-9().-]*[ (])[0-9 ().-]*[0-9]$' -}}
+{%- endmacro %}
+
+{#- Whether the text of `column` (a key) is a phone number. -#}
+{% macro looks_like_phone_key(column) -%}
+    (
+        regexp_matches({{ column }}, '{{ pii_key_phone_pattern() }}')
+        and regexp_matches({{ column }}, '^\(?{{ pii_phone_pattern() }}$')
+    )
+{%- endmacro %}
+
+{#- Whether the text of `column` (a key) is an email or a phone number. -#}
+{% macro looks_like_personal_data_key(column) -%}
+    (
+        regexp_matches({{ column }}, '{{ pii_email_pattern() }}')
+        or {{ looks_like_phone_key(column) }}
+    )
+{%- endmacro %}

@@ -71,9 +71,17 @@ optionally after a +, with at most two of ' ().-' between digits."""
 ISO_DATE_PATTERN = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
 """ISO dates, which PHONE_PATTERN would take for phones: left alone."""
 
+KEY_PHONE_PATTERN = r"^(\+[0-9]|\([0-9]|[0-9][0-9().-]*[ (])[0-9 ().-]*[0-9]$"
+"""A key written as people write phones (a +, a space or a parenthesis);
+a key matching it and PHONE_PATTERN over its whole value is a phone."""
+
+WHOLE_PHONE_PATTERN = r"^\(?" + PHONE_PATTERN + "$"
+"""A text that is a phone number and nothing else."""
+
 IDENTIFIER_SUFFIXES = ("_id", "_key")
 """Columns named so hold source keys, where a long digit run is an order
-or account number, not a phone: the scan looks for emails only there."""
+or account number, not a phone: there the scan looks for emails and for
+whole values written as phones (KEY_PHONE_PATTERN)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,8 @@ def find_pii(
 ) -> list[PiiFinding]:
     """Every text column (varchar, or a list of them) of ``schemas`` in the
     attached ``database`` whose values match EMAIL_PATTERN, or
-    PHONE_PATTERN once ISO dates are removed (not in identifier columns),
+    PHONE_PATTERN once ISO dates are removed (in identifier columns: the
+    whole value written as a phone, KEY_PHONE_PATTERN),
     with how many values match. The mask tokens ([email], [phone], [name])
     and hex hashes match neither."""
     schema_list = ", ".join(_literal(schema) for schema in schemas)
@@ -122,6 +131,11 @@ def find_pii(
             checks["a phone number"] = (
                 f"regexp_matches(regexp_replace({value}, "
                 f"{_literal(ISO_DATE_PATTERN)}, '', 'g'), {_literal(PHONE_PATTERN)})"
+            )
+        else:
+            checks["a phone number"] = (
+                f"regexp_matches({value}, {_literal(KEY_PHONE_PATTERN)}) and "
+                f"regexp_matches({value}, {_literal(WHOLE_PHONE_PATTERN)})"
             )
         counts = connection.execute(
             "select "

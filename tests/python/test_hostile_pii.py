@@ -74,6 +74,8 @@ def write_raw(raw_dir: Path) -> None:
             ["k.o@example.net", "2024-02-05 10:00:00", "not money", "T2"],
             ["k.o@example.net", "2024-03-05 10:00:00", "12.00", "T3"],
             ["C-1001", "2024-03-05 10:00:00", "20.00", "T4"],
+            # an order id that is a phone number (found by the fuzzer)
+            ["C-1002", "2024-03-06 10:00:00", "5.00", "+44 20 7946 0018"],
         ],
     )
 
@@ -150,8 +152,8 @@ def test_free_text_and_keys_reach_the_serving_file_masked(pii_build) -> None:
             ).fetchall()
         )
         keys = connection.execute(
-            "select record_key from marts.dq_quarantined_rows "
-            "where source_table = 'transactions'"
+            "select record_key, dq_reason from marts.dq_quarantined_rows "
+            "where source_table = 'transactions' order by source_row_number"
         ).fetchall()
         product = connection.execute(
             "select product_name from marts.dim_products where product_id = 'P1'"
@@ -165,7 +167,10 @@ def test_free_text_and_keys_reach_the_serving_file_masked(pii_build) -> None:
         "S2": "ring me: ([phone], [name]",
         "S3": "Zoë at [phone] helped",
     }
-    assert keys == [("[email]",)]
+    assert keys == [
+        ("[email]", "invalid_number"),
+        ("C-1002", "personal_data_in_key"),
+    ]
     assert product == "Mug, ask [email]"
 
 
@@ -263,3 +268,33 @@ def test_the_macro_and_the_package_hold_the_same_patterns() -> None:
     assert str(macros.pii_email_pattern()) == pii.EMAIL_PATTERN
     assert str(macros.pii_phone_pattern()) == pii.PHONE_PATTERN
     assert str(macros.pii_iso_date_pattern()) == pii.ISO_DATE_PATTERN
+    assert str(macros.pii_key_phone_pattern()) == pii.KEY_PHONE_PATTERN
+
+
+@pytest.mark.parametrize(
+    ("key", "phone"),
+    [
+        ("+44 20 7946 0123", True),
+        ("020 7946 0456", True),
+        ("(555) 010-4567", True),
+        ("+4915112345678", True),
+        # order and account numbers: digit runs, dashes, letters
+        ("4567890123456", False),
+        ("114-1234567-1234567", False),
+        ("536365", False),
+        ("O00010", False),
+        ("T 1", False),
+    ],
+)
+def test_a_key_is_a_phone_only_when_written_as_one(key: str, phone: bool) -> None:
+    import re
+
+    assert (
+        bool(re.search(pii.KEY_PHONE_PATTERN, key))
+        and bool(re.search(pii.WHOLE_PHONE_PATTERN, key))
+    ) is phone
+    with duckdb.connect() as connection:
+        connection.execute("create table keys (order_id varchar)")
+        connection.execute("insert into keys values (?)", [key])
+        findings = pii.find_pii(connection, "memory", ["main"])
+    assert [f.kind for f in findings] == (["a phone number"] if phone else [])

@@ -46,7 +46,11 @@ final as (
     select
         source_table || ':' || source_row_number as quarantined_row_id,
         source_table,
-        {{ mask_pii('record_key', phones=false) }} as record_key,
+        case
+            when {{ looks_like_phone_key('record_key') }}
+                then '[phone]'
+            else {{ mask_pii('record_key', phones=false) }}
+        end as record_key,
         dq_reason,
         {{ mask_pii('cast(dq_detail as varchar)') }} as dq_detail,
         source_file,

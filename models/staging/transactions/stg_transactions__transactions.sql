@@ -29,6 +29,9 @@ flagged as (
         case
             when customer_source_id is null or is_required_missing
                 then 'missing_required_field'
+            -- an order id that is an email or a phone would publish it
+            when {{ looks_like_personal_data_key('order_id') }}
+                then 'personal_data_in_key'
             when transacted_at is null then 'invalid_timestamp'
             when transacted_at > {{ max_valid_timestamp() }}
                 then 'future_timestamp'
