@@ -59,6 +59,14 @@ def write_raw(raw_dir: Path) -> None:
         ],
     )
     write_csv(
+        raw_dir / "tickets.csv",
+        ["ticket_id", "contact_id", "opened_at", "channel", "category"],
+        [
+            ["K1", "C1", "2024-03-04 10:00:00", "email", "refund, call 020 7946 0958"],
+            ["K2", "C2", "2024-03-05 10:00:00", "buyer.two@example.org", "delivery"],
+        ],
+    )
+    write_csv(
         raw_dir / "products.csv",
         ["product_id", "product_name", "category", "list_price"],
         [
@@ -120,6 +128,7 @@ def pii_build(tmp_path_factory) -> tuple[Path, Path]:
             "--select",
             "+fct_survey_responses",
             "+dim_products",
+            "+fct_support_tickets",
             "+dq_quarantined_rows",
             "+dq_unmapped_values",
             "+dq_row_reconciliation",
@@ -155,6 +164,10 @@ def test_free_text_and_keys_reach_the_serving_file_masked(pii_build) -> None:
             "select record_key, dq_reason from marts.dq_quarantined_rows "
             "where source_table = 'transactions' order by source_row_number"
         ).fetchall()
+        tickets = connection.execute(
+            "select ticket_id, channel, category from marts.fct_support_tickets "
+            "order by ticket_id"
+        ).fetchall()
         product = connection.execute(
             "select product_name from marts.dim_products where product_id = 'P1'"
         ).fetchone()[0]
@@ -172,6 +185,10 @@ def test_free_text_and_keys_reach_the_serving_file_masked(pii_build) -> None:
         ("C-1002", "personal_data_in_key"),
     ]
     assert product == "Mug, ask [email]"
+    assert tickets == [
+        ("K1", "email", "refund, call [phone]"),
+        ("K2", "[email]", "delivery"),
+    ]
 
 
 def test_the_literal_scan_finds_what_it_looks_for(pii_build, tmp_path) -> None:
