@@ -272,6 +272,15 @@
             'pattern': '[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?',
             'allowed': 'a whole number from 1 to 1000000000'
         },
+        'model_refit_days': {
+            'type': 'integer',
+            'env': false,
+            'default': 7,
+            'low': 0,
+            'high': 3660,
+            'pattern': '[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?',
+            'allowed': 'a whole number from 0 to 3660'
+        },
         'random_seed': {
             'type': 'integer',
             'env': false,

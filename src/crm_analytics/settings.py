@@ -381,6 +381,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Below this many customers to evaluate on, the recommendations are not fitted.",
     ),
     _integer(
+        "model_refit_days",
+        0,
+        DAYS_MAX,
+        7,
+        "The ML fits (CLV, segments, and the churn, purchase and "
+        "recommendation candidates) are kept and reused until `as_of_date` is "
+        "this many days past the fit's; 0 refits on every run "
+        '(docs/ml_models.md, "Refit schedule").',
+    ),
+    _integer(
         "random_seed",
         0,
         2**32 - 1,

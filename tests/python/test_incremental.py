@@ -17,6 +17,13 @@ INCREMENTAL_MODELS = (
     "int_web_events_validated",
     "int_email_events_validated",
 )
+SCHEDULED_FITS = (
+    "int_clv_parameters",
+    "int_segment_model",
+    "int_churn_evaluation",
+    "int_purchase_propensity_evaluation",
+    "int_recommendation_evaluation",
+)
 
 
 def dbt(command: list[str], raw_dir: Path, db_path: Path, work_dir: Path) -> str:
@@ -112,13 +119,26 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
     dbt(["build"], raw, database, work)
     assert "changed_keys" not in compiled(work, "int_orders_validated")
 
+    base_fits = table_digests(database, "intermediate")
     days = sorted(path.stem for path in (batched / "orders").iterdir())
+    assert len(days) < 7  # all within the default refit schedule
     for number, day in enumerate(days, start=1):
         for folder in (p for p in batched.iterdir() if p.is_dir()):
             (raw / folder.name).mkdir(exist_ok=True)
             shutil.copy(folder / f"{day}.csv", raw / folder.name / f"{day}.csv")
-        # Daily runs of the models; the last one runs the data tests too.
-        dbt(["build" if number == len(days) else "run"], raw, database, work)
+        if number < len(days):
+            # Daily runs of the models keep the base build's fits
+            log = dbt(["run"], raw, database, work)
+            fits = table_digests(database, "intermediate")
+            for model in SCHEDULED_FITS:
+                assert f"{model}: kept the fit as of" in log, model
+                assert fits[model] == base_fits[model], model
+        else:
+            # the last one refits (as it would on its day of the schedule)
+            # and runs the data tests too
+            log = dbt(["build", "--vars", "{model_refit_days: 0}"], raw, database, work)
+            for model in SCHEDULED_FITS:
+                assert f"{model}: fitted (the stored fit, as of" in log, model
         for model in INCREMENTAL_MODELS:
             assert "changed_keys" in compiled(work, model), model
 
@@ -139,3 +159,20 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
         for table, digest in table_digests(full, "intermediate").items()
         if table in INCREMENTAL_MODELS
     }
+
+    # A loaded file that changed reloads its table, and the next run refits
+    # (a run on the same day with the same files keeps the fits); so does a
+    # changed setting.
+    select = ["--select", "int_model_fit_context", *SCHEDULED_FITS]
+    log = dbt(["run", *select], raw, database, work)
+    assert "int_clv_parameters: kept the fit as of" in log
+    orders = raw / "orders.csv"
+    orders.write_text("".join(orders.read_text().splitlines(keepends=True)[:-1]))
+    log = dbt(["run", *select], raw, database, work)
+    for model in SCHEDULED_FITS:
+        assert f"{model}: fitted (raw data was reloaded since the stored fit)" in log
+    log = dbt(
+        ["run", *select, "--vars", "{churn_horizon_days: 60}"], raw, database, work
+    )
+    for model in SCHEDULED_FITS:
+        assert f"{model}: fitted (a setting changed since the stored fit)" in log

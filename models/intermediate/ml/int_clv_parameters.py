@@ -2,20 +2,33 @@
 per-customer base (int_customer_order_summary): BG/NBD, MBG/NBD and
 Pareto/NBD (each also refitted on int_clv_holdout and judged on the holdout;
 the best is published) and Gamma-Gamma. One row per model x candidate x
-parameter or statistic. Logic: crm_analytics.ml.clv."""
+parameter or statistic, with the run that fitted it: kept and reused until
+the refit schedule says otherwise (crm_analytics.ml.schedule). Logic:
+crm_analytics.ml.clv."""
 
 from crm_analytics.ml import one_thread, warn_in_build
 from crm_analytics.ml.clv import fit_clv_parameters, not_fitted_warning
+from crm_analytics.ml.schedule import on_schedule
 
 
 @one_thread
 def model(dbt, session):
-    dbt.config(materialized="table")
-    rfm = (
-        dbt.ref("int_customer_order_summary").filter("count_completed_orders > 0").df()
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key="model_name",
+        on_schema_change="append_new_columns",
     )
-    holdout = dbt.ref("int_clv_holdout").df()
-    parameters = fit_clv_parameters(rfm, holdout)
+
+    def fit():
+        rfm = (
+            dbt.ref("int_customer_order_summary")
+            .filter("count_completed_orders > 0")
+            .df()
+        )
+        return fit_clv_parameters(rfm, dbt.ref("int_clv_holdout").df())
+
+    parameters = on_schedule(dbt, session, dbt.ref("int_model_fit_context"), fit)
     warning = not_fitted_warning(parameters)
     if warning:
         # through dbt's own logger: a whole line, never interleaved with the

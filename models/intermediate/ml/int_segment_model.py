@@ -1,27 +1,37 @@
 """The customer segmentation model fitted on the current feature snapshot:
 clip bounds, scaling, centroids and metrics, one row per parameter. When it
-cannot be fitted the build prints one warning with the reason. Logic:
-crm_analytics.ml.segments."""
+cannot be fitted the build prints one warning with the reason. Kept and
+reused until the refit schedule says otherwise (crm_analytics.ml.schedule).
+Logic: crm_analytics.ml.segments."""
 
 from crm_analytics.ml import one_thread, warn_in_build
+from crm_analytics.ml.schedule import on_schedule
 from crm_analytics.ml.segments import fit_segments, not_fitted_reason
 from crm_analytics.settings import setting_value
 
 
 @one_thread
 def model(dbt, session):
-    dbt.config(materialized="table")
-    features = dbt.ref("int_customer_feature_snapshots").filter(
-        "snapshot_name = 'current'"
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key="model_name",
+        on_schema_change="append_new_columns",
     )
-    fitted = fit_segments(
-        features.df(),
-        seed=setting_value("random_seed", dbt.config.meta_get("random_seed")),
-        min_purchase_days=setting_value(
-            "segment_min_purchase_days",
-            dbt.config.meta_get("segment_min_purchase_days"),
-        ),
+    seed = setting_value("random_seed", dbt.config.meta_get("random_seed"))
+    min_purchase_days = setting_value(
+        "segment_min_purchase_days", dbt.config.meta_get("segment_min_purchase_days")
     )
+
+    def fit():
+        features = dbt.ref("int_customer_feature_snapshots").filter(
+            "snapshot_name = 'current'"
+        )
+        return fit_segments(
+            features.df(), seed=seed, min_purchase_days=min_purchase_days
+        ).assign(model_name="segmentation")
+
+    fitted = on_schedule(dbt, session, dbt.ref("int_model_fit_context"), fit)
     reason = not_fitted_reason(fitted)
     if reason:
         warn_in_build(

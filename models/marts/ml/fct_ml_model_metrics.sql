@@ -1,5 +1,7 @@
-{#- One row per model x metric of the latest build: fitted parameters, fit
-    statistics and evaluation metrics of every ML model, for BI. -#}
+{#- One row per model x metric of the fits in use (kept until the refit
+    schedule refits them; fitted_as_of says when each was made): fitted
+    parameters, fit statistics and evaluation metrics of every ML model,
+    for BI. -#}
 {{ config(post_hook="{{ warn_not_fitted(['associations', 'anomalies']) }}") }}
 
 with
@@ -174,51 +176,56 @@ all_metrics as (
         metric_name,
         value as metric_value,
         is_published,
-        note
+        note,
+        fitted_as_of
     from clv_parameters
 
     union all
 
     select
-        'segmentation' as model_name,
+        model_name,
         candidate,
         feature_name as metric_name,
         value as metric_value,
         candidate = 'kmeans_nearest_centroid' as is_published,
-        note
+        note,
+        fitted_as_of
     from segment_model
 
     union all
 
     select
-        'churn' as model_name,
+        model_name,
         candidate,
         metric_name,
         metric_value,
         is_published,
-        note
+        note,
+        fitted_as_of
     from churn_evaluation
 
     union all
 
     select
-        'purchase_propensity' as model_name,
+        model_name,
         candidate,
         metric_name,
         metric_value,
         is_published,
-        note
+        note,
+        fitted_as_of
     from purchase_evaluation
 
     union all
 
     select
-        'recommendations' as model_name,
+        model_name,
         candidate,
         metric_name,
         metric_value,
         is_published,
-        note
+        note,
+        fitted_as_of
     from recommendation_evaluation
 
     union all
@@ -229,7 +236,8 @@ all_metrics as (
         metric_name,
         metric_value,
         true as is_published,
-        null as note
+        null as note,
+        cast(null as date) as fitted_as_of
     from anomaly_summary
     unpivot (
         metric_value for metric_name in (
@@ -252,7 +260,8 @@ all_metrics as (
         case
             when customers = 0
                 then 'no buyers: nothing to compare a customer with'
-        end as note
+        end as note,
+        cast(null as date) as fitted_as_of
     from anomaly_summary
 
     union all
@@ -263,7 +272,8 @@ all_metrics as (
         metric_name,
         metric_value,
         true as is_published,
-        null as note
+        null as note,
+        cast(null as date) as fitted_as_of
     from association_summary
     unpivot (
         metric_value for metric_name in (
@@ -291,7 +301,8 @@ all_metrics as (
                     || {{ var('association_min_support') }}
                     || ' and confidence '
                     || {{ var('association_min_confidence') }}
-        end as note
+        end as note,
+        cast(null as date) as fitted_as_of
     from association_summary
 
     union all
@@ -302,7 +313,8 @@ all_metrics as (
         'magnitude_factor' as metric_name,
         {{ var('anomaly_magnitude_factor') }} as metric_value,
         true as is_published,
-        null as note
+        null as note,
+        cast(null as date) as fitted_as_of
 
     union all
 
@@ -312,7 +324,8 @@ all_metrics as (
         'return_p' as metric_name,
         {{ var('anomaly_return_p') }} as metric_value,
         true as is_published,
-        null as note
+        null as note,
+        cast(null as date) as fitted_as_of
 
 ),
 
@@ -330,6 +343,10 @@ final as (
         data_window.data_window_start,
         as_of.as_of_date as data_window_end,
         as_of.as_of_date,
+        -- the fits are kept until the refit schedule says otherwise
+        -- (crm_analytics.ml.schedule); anomalies and associations are
+        -- computed in every run
+        coalesce(all_metrics.fitted_as_of, as_of.as_of_date) as fitted_as_of,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
             as evaluated_at
     from all_metrics
