@@ -6,7 +6,9 @@
     settings first (every dbt variable, the raw directory CRM_RAW_DIR), and
     stops with one message when they are bad; then it reports the problems
     the load found (raw._load_problems) and stops on them: one message, a
-    line per problem with its file, row or column and what to fix. -#}
+    line per problem with its file, row or column and what to fix. Last,
+    in dbt build and run, it records the settings the ML refit schedule
+    compares (record_run_settings). -#}
 {% macro load_raw_files() %}
     {%- if not execute or flags.WHICH not in ('build', 'run', 'seed', 'test') -%}
         {{ return('') }}
@@ -52,6 +54,9 @@
             {%- do lines.append(row[1]) -%}
         {%- endfor -%}
         {%- do load_raw_stop(headline, lines) -%}
+    {%- endif -%}
+    {%- if flags.WHICH in ('build', 'run') -%}
+        {%- do record_run_settings() -%}
     {%- endif -%}
     {{ return('') }}
 {% endmacro %}

@@ -1,6 +1,27 @@
 {#- What a stored ML fit depends on besides its age, as two digests (the
     refit schedule, crm_analytics.ml.schedule, compares them with those
-    stored beside the fit). -#}
+    stored beside the fit), read by the view int_model_fit_context. -#}
+
+
+{#- raw._run_settings: one row, this invocation's settings digest and
+    model_refit_days. Written by the on-run-start hook of every dbt build
+    and run, whatever it selects, so that a fit model run alone with other
+    --vars sees them (a model's own SQL would keep those of the run that
+    last built it). -#}
+{% macro record_run_settings() %}
+    {%- do run_query(
+        "create or replace table " ~ run_settings_relation()
+        ~ " as select " ~ fit_settings_digest() ~ " as settings_digest, cast("
+        ~ var('model_refit_days') ~ " as integer) as model_refit_days"
+    ) -%}
+{% endmacro %}
+
+
+{% macro run_settings_relation() -%}
+    {{- return(api.Relation.create(
+        database=target.database, schema='raw', identifier='_run_settings'
+    )) -}}
+{%- endmacro %}
 
 {#- The dbt variables a fit may depend on, as an MD5 of `name=value;`
     pairs (declared in settings_declared, in its order): every variable but

@@ -48,7 +48,11 @@ def test_segmentation_not_fitted_is_a_row_a_segment_and_one_warning(
     )
     assert segments["segment_id"].tolist() == ["unsegmented"]
     lines = ANSI.sub("", thin_warehouse.result.stdout).splitlines()
-    warnings = [line for line in lines if "int_segment_model:" in line]
+    warnings = [
+        line for line in lines if "int_segment_model:" in line and "WARNING" in line
+    ]
     assert len(warnings) == 1, warnings
+    # besides the refit schedule's line (not a warning)
+    assert [line for line in lines if "int_segment_model: fitted (" in line]
     assert "[WARNING]: " in warnings[0]
     assert f"the segmentation model was not fitted ({reason})" in warnings[0]
