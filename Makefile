@@ -69,8 +69,10 @@ lint: install
 	$(BIN)/ruff format --check src tests models bench
 	CRM_TARGET=lint $(BIN)/sqlfluff lint models macros tests
 
+# Two test processes (pytest-xdist), one per core: the files that share a
+# session build run in one process (tests/python/conftest.py groups them).
 pytest: install browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The edit-run loop: the unit tests, no dbt build (under a minute). A test
 # that runs dbt without the e2e mark fails here and says so. BLAS gets one
