@@ -27,33 +27,13 @@ from helpers import (  # noqa: E402
 )
 from planted import Planted, plant, planted_cases  # noqa: E402
 
-SHARED_BUILDS = ("demo_warehouse", "ml_warehouse", "planted_build")
-"""The session builds of this file: one build each per test process."""
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that uses a build fixture (directly or through another
-    fixture) is marked ``e2e``.
-
-    ``make test`` runs two test processes (pytest-xdist, ``--dist
-    loadgroup``): each test goes to the group of its file, and the files
-    that share a session build share a group, so that every build fixture
-    is built once, in one process."""
-    group_of: dict[str, str] = {}
-
-    def find(key: str) -> str:
-        while group_of.setdefault(key, key) != key:
-            key = group_of[key]
-        return key
-
+    fixture) is marked ``e2e``."""
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if BUILD_FIXTURES & fixtures:
+        if BUILD_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
-        for shared in fixtures.intersection(SHARED_BUILDS):
-            group_of[find(item.path.name)] = find(shared)
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(find(item.path.name)))
 
 
 @pytest.fixture(scope="session", autouse=True)
