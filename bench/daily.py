@@ -41,6 +41,7 @@ from pathlib import Path
 import run  # bench/run.py: the harness's measuring helpers
 from run import BENCH, GB, LOAD_DONE, PUBLISH_STEPS, PYTHON, log, measure
 
+from crm_analytics.ml.schedule import SCHEDULED_MODELS
 from crm_analytics.settings import environment_value
 
 INCREMENTAL_MODELS = (
@@ -49,14 +50,6 @@ INCREMENTAL_MODELS = (
     "int_web_events_validated",
     "int_email_events_validated",
 )
-SCHEDULED_FITS = (
-    "int_clv_parameters",
-    "int_segment_model",
-    "int_churn_evaluation",
-    "int_purchase_propensity_evaluation",
-    "int_recommendation_evaluation",
-)
-"""The fit models of the refit schedule: a one-day run keeps their fits."""
 BATCHED_TABLES = ("orders", "order_lines", "web_events", "email_events")
 FULL_PARSE = "Unable to do partial parsing"
 """dbt's line when it parses the whole project again."""
@@ -241,10 +234,10 @@ def build_figures(measured: run.Measured, target: Path) -> dict:
             m: round(times[m], 2) for m in INCREMENTAL_MODELS if m in times
         }
         figures["scheduled_fits_seconds"] = {
-            m: round(times[m], 2) for m in SCHEDULED_FITS if m in times
+            m: round(times[m], 2) for m in SCHEDULED_MODELS if m in times
         }
         figures["fits_kept"] = [
-            m for m in SCHEDULED_FITS if f"{m}: kept the fit" in text
+            m for m in SCHEDULED_MODELS if f"{m}: kept the fit" in text
         ]
         figures["all_nodes_seconds"] = round(sum(times.values()), 1)
         figures["slowest_nodes"] = run.slowest_nodes(run_results, 8)

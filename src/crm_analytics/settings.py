@@ -385,8 +385,9 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         DAYS_MAX,
         7,
-        "The ML fits (CLV, segments, and the churn, purchase and "
-        "recommendation candidates) are kept and reused until `as_of_date` is "
+        "The ML fits (CLV, segments, the churn, purchase and recommendation "
+        "candidates, and the fitted churn and purchase models) are kept and "
+        "reused until `as_of_date` is "
         "this many days past the fit's; 0 refits on every run "
         '(docs/ml_models.md, "Refit schedule").',
     ),

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from crm_analytics.ml.schedule import SCHEDULED_MODELS
+
 pytestmark = pytest.mark.e2e
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -89,3 +91,22 @@ def test_every_model_file_is_under_models(manifest) -> None:
         and not node["original_file_path"].startswith("models/")
     ]
     assert outside == []
+
+
+def test_the_scheduled_fits_are_incremental_by_model_name(manifest) -> None:
+    """dbt makes a Python model a table unless its own source says
+    otherwise (a folder's +materialized is ignored): a scheduled fit built
+    as a table would fit again on every run."""
+    configs = {
+        node["name"]: node["config"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    for name in SCHEDULED_MODELS:
+        config = configs[name]
+        assert (
+            config["materialized"],
+            config["incremental_strategy"],
+            config["unique_key"],
+            config["on_schema_change"],
+        ) == ("incremental", "delete+insert", "model_name", "append_new_columns"), name

@@ -11,18 +11,13 @@ import pandas as pd
 import pytest
 from helpers import generate, run_dbt, table_digests
 
+from crm_analytics.ml.schedule import SCHEDULED_MODELS
+
 INCREMENTAL_MODELS = (
     "int_orders_validated",
     "int_order_lines_validated",
     "int_web_events_validated",
     "int_email_events_validated",
-)
-SCHEDULED_FITS = (
-    "int_clv_parameters",
-    "int_segment_model",
-    "int_churn_evaluation",
-    "int_purchase_propensity_evaluation",
-    "int_recommendation_evaluation",
 )
 
 
@@ -130,14 +125,14 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
             # Daily runs of the models keep the base build's fits
             log = dbt(["run"], raw, database, work)
             fits = table_digests(database, "intermediate")
-            for model in SCHEDULED_FITS:
+            for model in SCHEDULED_MODELS:
                 assert f"{model}: kept the fit as of" in log, model
                 assert fits[model] == base_fits[model], model
         else:
             # the last one refits (as it would on its day of the schedule)
             # and runs the data tests too
             log = dbt(["build", "--vars", "{model_refit_days: 0}"], raw, database, work)
-            for model in SCHEDULED_FITS:
+            for model in SCHEDULED_MODELS:
                 assert f"{model}: fitted (the stored fit, as of" in log, model
         for model in INCREMENTAL_MODELS:
             assert "changed_keys" in compiled(work, model), model
@@ -163,16 +158,16 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
     # A loaded file that changed reloads its table, and the next run refits
     # (a run on the same day with the same files keeps the fits); so does a
     # changed setting.
-    select = ["--select", "int_model_fit_context", *SCHEDULED_FITS]
+    select = ["--select", "int_model_fit_context", *SCHEDULED_MODELS]
     log = dbt(["run", *select], raw, database, work)
     assert "int_clv_parameters: kept the fit as of" in log
     orders = raw / "orders.csv"
     orders.write_text("".join(orders.read_text().splitlines(keepends=True)[:-1]))
     log = dbt(["run", *select], raw, database, work)
-    for model in SCHEDULED_FITS:
+    for model in SCHEDULED_MODELS:
         assert f"{model}: fitted (raw data was reloaded since the stored fit)" in log
     log = dbt(
         ["run", *select, "--vars", "{churn_horizon_days: 60}"], raw, database, work
     )
-    for model in SCHEDULED_FITS:
+    for model in SCHEDULED_MODELS:
         assert f"{model}: fitted (a setting changed since the stored fit)" in log

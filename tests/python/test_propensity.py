@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
+from skops.io.exceptions import UntrustedTypesFoundException
 from threadpoolctl import threadpool_limits
 
 from crm_analytics.ml.propensity import (
     CANDIDATES,
     FEATURES,
+    MODEL_FORMAT,
     OneFeatureScore,
     category_affinity,
     choose_candidate,
     churn_label,
+    dump_model,
     evaluate_candidates,
     evaluate_category,
     expected_calibration_error,
     fit_propensity,
+    fit_scoring_model,
+    load_model,
     not_fitted_reason,
     published_candidate,
     purchase_label,
     risk_band,
     score_churn,
     score_purchase,
+    stale_scoring_models,
+    stored_scoring_model,
     top_decile_lift,
     warn_in_build,
 )
@@ -49,6 +58,18 @@ def snapshot(n: int, seed: int, horizon: int = 90) -> pd.DataFrame:
     frame["horizon_days"] = horizon
     frame.insert(0, "customer_id", [f"c{seed}_{i:05d}" for i in range(n)])
     return frame
+
+
+def churn_scores(
+    train: pd.DataFrame,
+    current: pd.DataFrame,
+    seed: int,
+    candidate: str = "gradient_boosting",
+) -> pd.DataFrame:
+    """``current`` scored by ``candidate`` fitted on ``train``."""
+    return score_churn(
+        fit_propensity(train, churn_label, seed, candidate=candidate), current
+    )
 
 
 def figures(evaluation: pd.DataFrame) -> pd.DataFrame:
@@ -213,7 +234,7 @@ def test_the_heuristic_ranks_in_the_direction_the_training_rows_show():
 
 def test_churn_scores_band_and_explain_with_the_planted_feature():
     current = snapshot(600, 3).drop(columns="count_horizon_purchase_days")
-    scored = score_churn(snapshot(3000, 1), current, seed=42)
+    scored = churn_scores(snapshot(3000, 1), current, 42)
     assert len(scored) == 600 and scored["p_churn"].between(0, 1).all()
     assert (scored["churn_risk_band"] == risk_band(scored["p_churn"])).all()
     riskiest = scored.nlargest(20, "p_churn")["churn_reasons"]
@@ -226,8 +247,8 @@ def test_churn_scores_band_and_explain_with_the_planted_feature():
 
 def test_same_seed_gives_identical_scores():
     current = snapshot(300, 3)
-    first = score_churn(snapshot(1000, 1), current, seed=5)
-    second = score_churn(snapshot(1000, 1), current, seed=5)
+    first = churn_scores(snapshot(1000, 1), current, 5)
+    second = churn_scores(snapshot(1000, 1), current, 5)
     pd.testing.assert_frame_equal(first, second)
 
 
@@ -262,8 +283,8 @@ def test_nothing_to_learn_gives_no_model_and_empty_outputs():
         }
     ]
     assert published_candidate(evaluation) == (None, reason)
-    assert score_churn(one_class, snapshot(10, 2), 1).empty
-    assert score_churn(snapshot(200, 2), snapshot(10, 2), 1, candidate=None).empty
+    assert churn_scores(one_class, snapshot(10, 2), 1).empty
+    assert score_churn(None, snapshot(10, 2)).empty
 
 
 def test_not_fitted_reasons_say_what_is_missing():
@@ -307,7 +328,7 @@ def test_the_warning_outside_dbt_is_one_line_on_stderr(capsys):
 @pytest.mark.parametrize("candidate", CANDIDATES)
 def test_every_candidate_scores_and_explains(candidate):
     current = snapshot(300, 3).drop(columns="count_horizon_purchase_days")
-    scored = score_churn(snapshot(1500, 1), current, seed=4, candidate=candidate)
+    scored = churn_scores(snapshot(1500, 1), current, 4, candidate)
     assert len(scored) == 300 and scored["p_churn"].between(0, 1).all()
     # sigmoid calibration is never certain
     assert scored["p_churn"].between(0, 1, inclusive="neither").all()
@@ -386,7 +407,11 @@ def test_purchase_scores_carry_the_most_likely_category():
     current = snapshot(50, 3).assign(
         customer_id=["a", "b"] + [f"x{i}" for i in range(48)]
     )
-    scored = score_purchase(snapshot(1000, 1, 30), current, categories_frame(), 1)
+    scored = score_purchase(
+        fit_propensity(snapshot(1000, 1, 30), purchase_label, 1),
+        current,
+        categories_frame(),
+    )
     by_customer = scored.set_index("customer_id")
     assert by_customer.loc["a", "most_likely_category"] == "books"
     assert by_customer.loc["b", "most_likely_category"] == "toys"
@@ -398,7 +423,7 @@ def test_row_order_does_not_change_the_model():
     train, current = snapshot(1500, 1), snapshot(200, 3)
     shuffled = train.sample(frac=1.0, random_state=9)
     pd.testing.assert_frame_equal(
-        score_churn(train, current, seed=5), score_churn(shuffled, current, seed=5)
+        churn_scores(train, current, 5), churn_scores(shuffled, current, 5)
     )
 
 
@@ -416,7 +441,7 @@ def test_a_feature_nobody_has_is_left_out():
     train = snapshot(1000, 1).assign(avg_csat_score=np.nan, avg_nps_score=np.nan)
     model = fit_propensity(train, churn_label, 1)
     assert "avg_csat_score" not in model.features
-    scored = score_churn(train, snapshot(100, 2), 1)
+    scored = score_churn(model, snapshot(100, 2))
     assert scored["p_churn"].between(0, 1).all()
     assert not scored["churn_reasons"].str.contains("avg_csat_score").any()
 
@@ -462,11 +487,109 @@ def test_reasons_are_computed_for_the_riskiest_customers_only(monkeypatch):
 
     monkeypatch.setattr(propensity, "REASON_LIMIT", 50)
     current = snapshot(300, 3).drop(columns="count_horizon_purchase_days")
-    scored = score_churn(snapshot(1500, 1), current, seed=4)
+    scored = churn_scores(snapshot(1500, 1), current, 4)
     explained = scored["churn_reasons"].notna()
     assert explained.sum() == 50
     # the 50 explained are the 50 riskiest
     assert (
         scored.loc[explained, "p_churn"].min()
         >= scored.loc[~explained, "p_churn"].max()
+    )
+
+
+@pytest.mark.parametrize("candidate", CANDIDATES)
+def test_a_stored_model_scores_and_explains_exactly_as_the_fitted_one(candidate):
+    current = snapshot(300, 3).drop(columns="count_horizon_purchase_days")
+    fitted = fit_propensity(snapshot(1500, 1), churn_label, 4, candidate=candidate)
+    loaded = load_model(dump_model(fitted))
+    assert (loaded.candidate, loaded.features, loaded.horizon_days) == (
+        candidate,
+        fitted.features,
+        90,
+    )
+    pd.testing.assert_series_equal(loaded.medians, fitted.medians)
+    pd.testing.assert_frame_equal(
+        score_churn(loaded, current), score_churn(fitted, current)
+    )
+
+
+class Sneaky(OneFeatureScore):
+    """A type no stored model may hold: it could run anything when made."""
+
+
+def test_a_stored_model_with_a_type_not_allowed_does_not_load():
+    fitted = fit_propensity(snapshot(500, 1), churn_label, 1, candidate="logistic")
+    unsafe = dump_model(
+        dataclasses.replace(
+            fitted,
+            reason_model=Sneaky().fit(
+                snapshot(100, 2)[list(FEATURES)], np.r_[np.zeros(50), np.ones(50)]
+            ),
+        )
+    )
+    with pytest.raises(UntrustedTypesFoundException, match="Sneaky"):
+        load_model(unsafe)
+
+
+def test_the_scoring_model_row_holds_the_published_candidate_or_why_not():
+    train, test = snapshot(1000, 1), snapshot(1000, 2)
+    evaluation = evaluate_candidates(train, test, churn_label, 3)
+    published = published_candidate(evaluation)[0]
+    row = fit_scoring_model("churn", evaluation, test, churn_label, 3)
+    assert row["note"].isna().all()
+    assert row.drop(columns=["model", "note"]).to_dict("records") == [
+        {
+            "model_name": "churn",
+            "candidate": published,
+            "horizon_days": 90,
+            "training_rows": 1000,
+            "training_snapshot_rows": 1000,
+            "model_format": MODEL_FORMAT,
+        }
+    ]
+    model, reason = stored_scoring_model(row, "churn")
+    assert reason is None and model.candidate == published
+    refitted = fit_propensity(test, churn_label, 3, candidate=published)
+    np.testing.assert_array_equal(
+        model.calibrated.predict_proba(train[list(model.features)]),
+        refitted.calibrated.predict_proba(train[list(model.features)]),
+    )
+    # the evaluation fitted nothing: its reason is the note
+    one_class = test.assign(count_horizon_purchase_days=1)
+    nothing = evaluate_candidates(train, one_class, churn_label, 3, "a", "b")
+    row = fit_scoring_model("churn", nothing, one_class, churn_label, 3)
+    assert (row.loc[0, "candidate"], row.loc[0, "model"]) == ("none", None)
+    assert stored_scoring_model(row, "churn") == (None, published_candidate(nothing)[1])
+    # a published candidate, but the latest snapshot cannot be learned from
+    row = fit_scoring_model(
+        "churn", evaluation, one_class, churn_label, 3, "churn_test"
+    )
+    assert stored_scoring_model(row, "churn") == (
+        None,
+        "0 of 1000 customers in churn_test churned; at least 10 of each outcome needed",
+    )
+
+
+def test_stored_scoring_models_are_stale_when_they_no_longer_match():
+    stored = pd.DataFrame(
+        {
+            "model_name": ["churn", "purchase_propensity"],
+            "candidate": ["logistic", "none"],
+            "model_format": [MODEL_FORMAT, MODEL_FORMAT],
+        }
+    )
+    published = {"churn": "logistic", "purchase_propensity": None}
+    assert stale_scoring_models(stored, published) is None
+    assert stale_scoring_models(
+        stored, {**published, "churn": "gradient_boosting"}
+    ) == (
+        "the churn evaluation publishes gradient_boosting, the stored model is logistic"
+    )
+    older = stored.assign(model_format="skops 0.1, scikit-learn 1.0")
+    assert stale_scoring_models(older, published) == (
+        "the stored churn model was written by skops 0.1, scikit-learn 1.0, "
+        f"this is {MODEL_FORMAT}"
+    )
+    assert stale_scoring_models(stored.iloc[:1], published) == (
+        "no stored purchase_propensity model"
     )

@@ -10,7 +10,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from crm_analytics.ml.schedule import FIT_COLUMNS, refit_reason, with_fit_columns
+from crm_analytics.ml.schedule import (
+    FIT_COLUMNS,
+    on_schedule,
+    refit_reason,
+    with_fit_columns,
+)
 
 CONTEXT = {
     "as_of_date": pd.Timestamp("2024-06-30"),
@@ -102,3 +107,40 @@ def test_the_fit_columns_land_as_a_date_and_text_and_read_back_as_kept() -> None
     assert back.astype(FIT_COLUMNS)["fitted_as_of"].iloc[0] == datetime.date(
         2024, 6, 28
     )
+
+
+class FakeDbt:
+    """What on_schedule reads of a dbt Python model's ``dbt`` object."""
+
+    this = "fits"
+    is_incremental = True
+
+
+def test_a_kept_fit_that_is_stale_is_fitted_again(capsys) -> None:
+    with duckdb.connect() as session:
+        kept = stored_fit("2024-06-28").assign(candidate="logistic")
+        session.register("stored", kept)
+        session.execute("create table fits as select * from stored")
+        context = session.sql(
+            "select date '2024-06-30' as as_of_date, 7 as model_refit_days, "
+            "'s1' as settings_digest, 'r1' as raw_history_digest"
+        )
+        fresh = pd.DataFrame({"model_name": ["churn"], "candidate": ["ease"]})
+
+        def stale(stored: pd.DataFrame) -> str | None:
+            if (stored["candidate"] == "logistic").all():
+                return None
+            return "another candidate is published"
+
+        same = on_schedule(FakeDbt(), session, context, lambda: fresh, stale)
+        assert list(same["candidate"]) == ["logistic", "logistic"]
+        assert "fits: kept the fit as of 2024-06-28" in capsys.readouterr().err
+
+        refitted = on_schedule(
+            FakeDbt(), session, context, lambda: fresh, lambda _: "it no longer fits"
+        )
+        assert list(refitted["candidate"]) == ["ease"]
+        assert refitted["fitted_as_of"].iloc[0] == datetime.date(2024, 6, 30)
+        assert "fits: fitted (it no longer fits)" in capsys.readouterr().err
+        # the stored rows are deleted: the new fit replaces all of them
+        assert session.sql("select count(*) from fits").fetchone() == (0,)

@@ -654,7 +654,7 @@ def test_dbt_gives_the_python_models_their_settings_and_the_vars_override(
     overridden = python_models(
         parse("--vars", "{random_seed: 7, clv_monthly_discount_rate: 0.02}")
     )
-    assert overridden["fct_customer_churn_scores"]["meta"]["random_seed"] == 7
+    assert overridden["int_propensity_models"]["meta"]["random_seed"] == 7
     assert overridden["int_churn_evaluation"]["meta"]["random_seed"] == 7
     clv = overridden["fct_customer_clv_predictions"]["meta"]
     assert clv["clv_monthly_discount_rate"] == 0.02

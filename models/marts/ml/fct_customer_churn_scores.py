@@ -1,24 +1,27 @@
-"""Churn propensity of every active customer as of as_of_date, from the
-candidate int_churn_evaluation published, refitted on the latest labelled
-snapshot (churn_test). Empty, with one warning in the build log, when the
-evaluation fitted nothing. Logic: crm_analytics.ml.propensity."""
+"""Churn propensity of every active customer as of as_of_date, scored with
+the stored churn model (int_propensity_models: the candidate
+int_churn_evaluation published, fitted on the latest labelled snapshot).
+Empty, with one warning in the build log, when no model was fitted. Logic:
+crm_analytics.ml.propensity."""
 
 from crm_analytics.ml import one_thread
-from crm_analytics.ml.propensity import published_candidate, score_churn, warn_in_build
-from crm_analytics.settings import setting_value
+from crm_analytics.ml.propensity import score_churn, stored_scoring_model, warn_in_build
 
 
 @one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
-    candidate, reason = published_candidate(dbt.ref("int_churn_evaluation").df())
-    if candidate is None:
+    churn_model, reason = stored_scoring_model(
+        dbt.ref("int_propensity_models").df(), "churn"
+    )
+    if churn_model is None:
         warn_in_build(
             f"fct_customer_churn_scores is empty: the churn model was not "
             f"fitted ({reason})"
         )
-    snapshots = dbt.ref("int_customer_feature_snapshots")
-    train = snapshots.filter("snapshot_name = 'churn_test' and is_active").df()
-    current = snapshots.filter("snapshot_name = 'current' and is_active").df()
-    seed = setting_value("random_seed", dbt.config.meta_get("random_seed"))
-    return score_churn(train, current, seed, candidate)
+    current = (
+        dbt.ref("int_customer_feature_snapshots")
+        .filter("snapshot_name = 'current' and is_active")
+        .df()
+    )
+    return score_churn(churn_model, current)

@@ -21,7 +21,10 @@ snapshot, cross-fitted over customer folds so that no customer's own label
 calibrates their probability; the candidate with the lowest log loss on the
 test snapshot (:data:`PRIMARY_METRIC`) is published. For scoring, the
 winner is refitted on the latest labelled snapshot (the test one), with the
-calibration cross-validated inside it, and applied to the ``current`` one.
+calibration cross-validated inside it (:func:`fit_scoring_model`), stored
+in the warehouse in skops's format (:func:`dump_model`, :func:`load_model`:
+only allowed types load, so nothing stored can run code) and applied to
+the ``current`` one on every run until the refit schedule fits it again.
 
 A customer's reasons are the features that raise their probability most:
 each feature in turn is set to the training median and the drop in the
@@ -30,11 +33,15 @@ probability is that feature's contribution.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
+import sklearn
+import skops
+import skops.io
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -201,6 +208,7 @@ class PropensityModel:
     n_rows: int
     features: tuple[str, ...]
     n_available: int
+    horizon_days: int | None = None
 
 
 def churn_label(snapshot: pd.DataFrame) -> np.ndarray:
@@ -291,7 +299,44 @@ def fit_propensity(
         len(y),
         tuple(x.columns),
         n_available,
+        _horizon(snapshot) if "horizon_days" in snapshot.columns else None,
     )
+
+
+MODEL_FORMAT = f"skops {skops.__version__}, scikit-learn {sklearn.__version__}"
+"""What a stored model was written with. A model stored by other versions
+is fitted again, not loaded: scikit-learn's estimators change between
+versions."""
+
+TRUSTED_TYPES: tuple[str, ...] = (
+    "crm_analytics.ml.propensity.OneFeatureScore",
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+)
+"""The types a stored model may hold besides skops's own trusted ones
+(builtins, numpy arrays, scikit-learn's public estimators). Loading a
+stored model with any other type fails before any object is made."""
+
+
+def dump_model(model: PropensityModel) -> bytes:
+    """A fitted model as bytes in skops's format (a zip of JSON and numpy
+    arrays, compressed), for a BLOB column."""
+    state = {field.name: getattr(model, field.name) for field in fields(model)}
+    state["medians"] = {name: float(value) for name, value in model.medians.items()}
+    state["features"] = list(model.features)
+    return skops.io.dumps(state, compression=zipfile.ZIP_DEFLATED)
+
+
+def load_model(blob: bytes) -> PropensityModel:
+    """The model :func:`dump_model` stored. Only :data:`TRUSTED_TYPES` and
+    skops's defaults load; any other type raises skops's
+    UntrustedTypesFoundException before anything is made."""
+    state = skops.io.loads(bytes(blob), trusted=list(TRUSTED_TYPES))
+    state["medians"] = pd.Series(state["medians"], dtype=float)
+    state["features"] = tuple(state["features"])
+    return PropensityModel(**state)
 
 
 def _prepare(
@@ -568,22 +613,101 @@ def _horizon(snapshot: pd.DataFrame) -> int:
     return int(horizons[0])
 
 
-def score_churn(
-    train: pd.DataFrame,
-    current: pd.DataFrame,
+SCORING_FIT_COLUMNS: dict[str, str] = {
+    "model_name": "str",
+    "candidate": "str",
+    "horizon_days": "Int64",
+    "training_rows": "Int64",
+    "training_snapshot_rows": "Int64",
+    "model_format": "str",
+    "model": "object",
+    "note": "str",
+}
+"""The stored scoring model of a propensity model: one row, with the
+fitted model in ``model`` (skops bytes, null when nothing was fitted and
+``note`` says why)."""
+
+
+def fit_scoring_model(
+    model_name: str,
+    evaluation: pd.DataFrame,
+    snapshot: pd.DataFrame,
+    label: Callable[[pd.DataFrame], np.ndarray],
     seed: int,
-    candidate: str | None = "gradient_boosting",
+    snapshot_name: str = "the latest labelled snapshot",
 ) -> pd.DataFrame:
-    """Fit ``candidate`` on the labelled ``train`` snapshot and score
-    ``current``: the calibrated probability of no purchase in the horizon,
-    its risk band and the reasons. Both frames should hold active customers
-    only. Empty when ``candidate`` is None (the evaluation fitted nothing)
-    or no model can be fitted."""
-    model = (
-        None
-        if candidate is None
-        else fit_propensity(train, churn_label, seed, candidate=candidate)
-    )
+    """The candidate ``evaluation`` published, fitted for scoring on
+    ``snapshot`` (:func:`fit_propensity`), as one row of
+    :data:`SCORING_FIT_COLUMNS`. Candidate ``none`` and no model, with the
+    reason as note, when the evaluation fitted nothing or the snapshot
+    cannot be learned from."""
+    candidate, reason = published_candidate(evaluation)
+    model = None
+    if candidate is not None:
+        model = fit_propensity(snapshot, label, seed, candidate=candidate)
+        if model is None:
+            reason = not_fitted_reason(snapshot, label, snapshot_name)
+    if model is not None:
+        horizon = model.horizon_days
+    else:
+        horizon = _horizon(snapshot) if len(snapshot) else None
+    row = {
+        "model_name": model_name,
+        "candidate": "none" if model is None else model.candidate,
+        "horizon_days": horizon,
+        "training_rows": None if model is None else model.n_rows,
+        "training_snapshot_rows": len(snapshot),
+        "model_format": MODEL_FORMAT,
+        "model": None if model is None else dump_model(model),
+        "note": reason,
+    }
+    return pd.DataFrame([row]).astype(SCORING_FIT_COLUMNS)
+
+
+def stale_scoring_models(
+    stored: pd.DataFrame, published: Mapping[str, str | None]
+) -> str | None:
+    """Why stored scoring models cannot be used although the refit schedule
+    keeps them, or None: each model name of ``published`` (its evaluation's
+    published candidate, None when nothing was fitted) must have one stored
+    row, of that candidate, written by this :data:`MODEL_FORMAT`."""
+    for model_name, candidate in published.items():
+        rows = stored.loc[stored["model_name"] == model_name]
+        if len(rows) != 1:
+            return f"no stored {model_name} model"
+        row = rows.iloc[0]
+        if row["model_format"] != MODEL_FORMAT:
+            return (
+                f"the stored {model_name} model was written by "
+                f"{row['model_format']}, this is {MODEL_FORMAT}"
+            )
+        if row["candidate"] != (candidate or "none"):
+            return (
+                f"the {model_name} evaluation publishes {candidate or 'none'}, "
+                f"the stored model is {row['candidate']}"
+            )
+    return None
+
+
+def stored_scoring_model(
+    fits: pd.DataFrame, model_name: str
+) -> tuple[PropensityModel | None, str | None]:
+    """The stored scoring model of ``model_name`` and None, or None and the
+    reason nothing was fitted."""
+    rows = fits.loc[fits["model_name"] == model_name]
+    if len(rows) != 1:
+        raise ValueError(f"expected one stored {model_name} model, got {len(rows)}")
+    row = rows.iloc[0]
+    if not isinstance(row["model"], bytes | bytearray | memoryview):
+        return None, str(row["note"])
+    return load_model(row["model"]), None
+
+
+def score_churn(model: PropensityModel | None, current: pd.DataFrame) -> pd.DataFrame:
+    """Score ``current`` (active customers) with a fitted churn ``model``:
+    the calibrated probability of no purchase in the model's horizon, its
+    risk band and, for the :data:`REASON_LIMIT` riskiest, the reasons.
+    Empty when ``model`` is None (nothing was fitted)."""
     if model is None or current.empty:
         return pd.DataFrame(columns=list(CHURN_COLUMNS)).astype(CHURN_COLUMNS)
     p = predict(model, current)
@@ -596,7 +720,7 @@ def score_churn(
             "churn_risk_band": risk_band(p),
             "churn_reasons": reasons,
             "p_churn": p,
-            "horizon_days": _horizon(train),
+            "horizon_days": model.horizon_days,
         }
     ).astype(CHURN_COLUMNS)
 
@@ -671,28 +795,20 @@ def category_rows(metrics: list[tuple[str, float]], published: bool) -> pd.DataF
 
 
 def score_purchase(
-    train: pd.DataFrame,
+    model: PropensityModel | None,
     current: pd.DataFrame,
     current_categories: pd.DataFrame,
-    seed: int,
-    candidate: str | None = "gradient_boosting",
 ) -> pd.DataFrame:
-    """Fit ``candidate`` on the labelled ``train`` snapshot and score
-    ``current``: the calibrated probability of a purchase in the horizon and
-    the most likely category. Empty when ``candidate`` is None or no model
-    can be fitted."""
-    model = (
-        None
-        if candidate is None
-        else fit_propensity(train, purchase_label, seed, candidate=candidate)
-    )
+    """Score ``current`` with a fitted purchase ``model``: the calibrated
+    probability of a purchase in the model's horizon and the most likely
+    category. Empty when ``model`` is None (nothing was fitted)."""
     if model is None or current.empty:
         return pd.DataFrame(columns=list(PURCHASE_COLUMNS)).astype(PURCHASE_COLUMNS)
     scored = pd.DataFrame(
         {
             "customer_id": current["customer_id"].to_numpy(),
             "p_purchase": predict(model, current),
-            "horizon_days": _horizon(train),
+            "horizon_days": model.horizon_days,
         }
     ).merge(category_affinity(current_categories), on="customer_id", how="left")
     return scored[list(PURCHASE_COLUMNS)].astype(PURCHASE_COLUMNS)

@@ -1,18 +1,21 @@
 """The refit schedule: a fit is kept in its table and reused until it is due.
 
-The models that fit (``int_clv_parameters``, ``int_segment_model``, and the
-candidate evaluations of churn, purchase propensity and recommendations)
-are incremental: each run reads the fit stored in the model's own table
-and keeps it, unless :func:`refit_reason` finds a reason to fit again. The
-scoring models read the table as before, so a run that keeps the fits
-scores every customer of today's data with the stored parameters.
+The models that fit (:data:`SCHEDULED_MODELS`: ``int_clv_parameters``,
+``int_segment_model``, the candidate evaluations of churn, purchase
+propensity and recommendations, and ``int_propensity_models``, the fitted
+churn and purchase models) are incremental: each run reads the fit stored
+in the model's own table and keeps it, unless :func:`refit_reason` finds a
+reason to fit again. The scoring models read the table as before, so a run
+that keeps the fits scores every customer of today's data with the stored
+fit.
 
 What decides is one row of ``int_model_fit_context``: this run's
 ``as_of_date``, the setting ``model_refit_days`` and two digests, of the
 settings a fit depends on and of the raw load's history. Each fit's rows
 carry the date and digests of the run that made it (:data:`FIT_COLUMNS`).
-The fits are parameters and figures in tables: nothing that is loaded can
-run code.
+The fits are parameters and figures in tables, and the fitted churn and
+purchase models are in skops's format, which loads only allowed types:
+nothing that is loaded can run code.
 """
 
 from __future__ import annotations
@@ -21,6 +24,16 @@ import sys
 from collections.abc import Callable, Mapping
 
 import pandas as pd
+
+SCHEDULED_MODELS: tuple[str, ...] = (
+    "int_clv_parameters",
+    "int_segment_model",
+    "int_churn_evaluation",
+    "int_purchase_propensity_evaluation",
+    "int_recommendation_evaluation",
+    "int_propensity_models",
+)
+"""The models that fit on the schedule (each calls :func:`on_schedule`)."""
 
 FIT_COLUMNS: dict[str, str] = {
     "fitted_as_of": "date32[pyarrow]",
@@ -109,24 +122,35 @@ def note_in_build(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def on_schedule(dbt, session, context, fit: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+def on_schedule(
+    dbt,
+    session,
+    context,
+    fit: Callable[[], pd.DataFrame],
+    stale: Callable[[pd.DataFrame], str | None] | None = None,
+) -> pd.DataFrame:
     """The body of a scheduled fit model: the stored fit when it is kept,
     else ``fit()`` with the fit columns. Prints one line saying which, and
     why. ``context`` is the model's ``dbt.ref("int_model_fit_context")``
-    (dbt sees a ref only in the model's own source).
+    (dbt sees a ref only in the model's own source). ``stale``, when
+    given, says why a stored fit the schedule would keep cannot be used
+    (it no longer matches what it was fitted from), or None.
 
-    The model configures itself, as dbt reads a Python model's config
-    from its own source: ``materialized="incremental"``,
-    ``incremental_strategy="delete+insert"``, ``unique_key="model_name"``
-    (every fit writes every model_name of its table, 'fitted' = 0 rows
-    included, so each run replaces all the rows) and
-    ``on_schema_change="append_new_columns"``."""
+    The model calls ``dbt.config(materialized="incremental")`` (dbt
+    ignores a folder's materialization for a Python model) and lives in
+    ``models/intermediate/ml/fits/``, whose config in dbt_project.yml adds
+    ``delete+insert`` on ``unique_key`` ``model_name`` (every fit writes
+    every model_name of its table, 'fitted' = 0 rows included, so each run
+    replaces all the rows) and ``on_schema_change: append_new_columns``.
+    As a table it would fit on every run."""
     context = context.df().iloc[0].to_dict()
     stored = (
         session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
     )
     name = dbt.this.identifier if hasattr(dbt.this, "identifier") else str(dbt.this)
     reason = refit_reason(stored, context)
+    if reason is None and stale is not None:
+        reason = stale(stored)
     if reason is None:
         fitted_as_of = _date(stored["fitted_as_of"].iloc[0])
         note_in_build(
@@ -148,6 +172,7 @@ def on_schedule(dbt, session, context, fit: Callable[[], pd.DataFrame]) -> pd.Da
 
 __all__ = [
     "FIT_COLUMNS",
+    "SCHEDULED_MODELS",
     "note_in_build",
     "on_schedule",
     "refit_reason",

@@ -21,12 +21,7 @@ from crm_analytics.settings import setting_value
 
 @one_thread
 def model(dbt, session):
-    dbt.config(
-        materialized="incremental",
-        incremental_strategy="delete+insert",
-        unique_key="model_name",
-        on_schema_change="append_new_columns",
-    )
+    dbt.config(materialized="incremental")  # the rest: dbt_project.yml
     seed = setting_value("random_seed", dbt.config.meta_get("random_seed"))
 
     def fit():

@@ -13,12 +13,7 @@ from crm_analytics.ml.schedule import on_schedule
 
 @one_thread
 def model(dbt, session):
-    dbt.config(
-        materialized="incremental",
-        incremental_strategy="delete+insert",
-        unique_key="model_name",
-        on_schema_change="append_new_columns",
-    )
+    dbt.config(materialized="incremental")  # the rest: dbt_project.yml
 
     def fit():
         rfm = (

@@ -12,12 +12,7 @@ from crm_analytics.settings import setting_value
 
 @one_thread
 def model(dbt, session):
-    dbt.config(
-        materialized="incremental",
-        incremental_strategy="delete+insert",
-        unique_key="model_name",
-        on_schema_change="append_new_columns",
-    )
+    dbt.config(materialized="incremental")  # the rest: dbt_project.yml
     seed = setting_value("random_seed", dbt.config.meta_get("random_seed"))
     min_purchase_days = setting_value(
         "segment_min_purchase_days", dbt.config.meta_get("segment_min_purchase_days")

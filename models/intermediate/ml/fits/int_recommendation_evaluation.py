@@ -16,12 +16,7 @@ from crm_analytics.settings import setting_value
 
 @one_thread
 def model(dbt, session):
-    dbt.config(
-        materialized="incremental",
-        incremental_strategy="delete+insert",
-        unique_key="model_name",
-        on_schema_change="append_new_columns",
-    )
+    dbt.config(materialized="incremental")  # the rest: dbt_project.yml
     k = setting_value(
         "recommendation_top_k", dbt.config.meta_get("recommendation_top_k")
     )
