@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import build, build_fixture
+from helpers import Warehouse, build, build_fixture
+
+from crm_analytics.ml.propensity import churn_label, fit_propensity, predict
 
 pytestmark = pytest.mark.e2e
 
@@ -33,16 +35,20 @@ def write_transactions(out: Path) -> None:
 
 
 @build_fixture(scope="module")
-def cdnow_rfm(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+def cdnow(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     root = tmp_path_factory.mktemp("cdnow")
     write_transactions(root / "data" / "raw")
-    warehouse = build(
+    return build(
         root / "data",
         root / "build",
         "--vars",
         "{as_of_date: '1997-09-30', rfm_time_unit: week}",
     )
-    return warehouse.query(
+
+
+@pytest.fixture(scope="module")
+def cdnow_rfm(cdnow: Warehouse) -> pd.DataFrame:
+    return cdnow.query(
         """
         select cast(identity_map.source_customer_id as integer) as "ID", rfm.*
         from marts.dim_customer_rfm as rfm
@@ -70,3 +76,37 @@ def test_monetary_value_matches_zbar_to_the_cent(cdnow_rfm):
     difference = (joined["zbar"] - joined["monetary_value"]).abs()
     assert difference.max() <= 0.005 + 1e-9
     assert (joined.loc[joined["x"] == 0, "monetary_value"] == 0).all()
+
+
+def test_the_stored_churn_model_scores_as_its_fit_on_real_data(cdnow):
+    """On CDNOW the build stores the churn model its evaluation published,
+    and the mart's probabilities are that model's, fitted again here on
+    the same snapshot with the same seed (load after store changes
+    nothing)."""
+    stored = cdnow.query(
+        "select model_name, candidate, training_rows, note "
+        "from intermediate.int_propensity_models order by model_name"
+    )
+    published = cdnow.query(
+        "select candidate from intermediate.int_churn_evaluation "
+        "where is_published and metric_name = 'fitted' and metric_value = 1"
+    )
+    churn = stored.set_index("model_name").loc["churn"]
+    assert churn["candidate"] == published["candidate"].item()
+    assert pd.isna(churn["note"]) and churn["training_rows"] > 50
+    snapshots = cdnow.query(
+        "select * from intermediate.int_customer_feature_snapshots where is_active"
+    )
+    model = fit_propensity(
+        snapshots.loc[snapshots["snapshot_name"] == "churn_test"],
+        churn_label,
+        42,
+        candidate=churn["candidate"],
+    )
+    current = snapshots.loc[snapshots["snapshot_name"] == "current"]
+    expected = pd.Series(predict(model, current), index=current["customer_id"])
+    scores = cdnow.query(
+        "select customer_id, p_churn from marts.fct_customer_churn_scores"
+    ).set_index("customer_id")["p_churn"]
+    assert len(scores) == len(current) > 100
+    assert (scores - expected.reindex(scores.index)).abs().max() < 1e-12
