@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import run  # bench/run.py: the harness's measuring helpers
 from run import BENCH, DBT, REPO, log, measure
+
+from crm_analytics.settings import dbt_environment
 
 KINDS = ("sql_table", "test", "python_table")
 
@@ -85,12 +86,13 @@ def nodes_built(kind: str, n: int) -> int:
 
 
 def time_build(root: Path, label: str) -> float:
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(root),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_USE_COLORS": "false",
-    }
+    env = dbt_environment(
+        project_dir=root,
+        profiles_dir=root,
+        target_path=root / "target",
+        log_path=root / "logs",
+        extra={"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"},
+    )
     args = ["--project-dir", str(root)]
     parsed = measure([DBT, "parse", *args], root / "parse.log", label, env, root)
     if parsed.returncode != 0:
