@@ -1,4 +1,4 @@
-{#- Category history at two cutoffs of int_customer_feature_snapshots
+{#- Category history at two cutoffs of int_snapshot_cutoffs
     (purchase_test and current, the ones purchase propensity reads): one
     row per snapshot x customer x category the customer bought before the
     cutoff or in the horizon after it. Purchase propensity's "most likely
@@ -23,11 +23,7 @@ snapshots as (
 
     {#- the two the purchase model reads: it learns the categories of the
         purchase_test snapshot and scores those of the current one -#}
-    select distinct
-        snapshot_name,
-        cutoff_date,
-        horizon_days
-    from {{ ref('int_customer_feature_snapshots') }}
+    select * from {{ ref('int_snapshot_cutoffs') }}
     where snapshot_name in ('purchase_test', 'current')
 
 ),

@@ -2,10 +2,18 @@
     did in the horizon after each cutoff: one row per snapshot x customer
     with a completed order on or before the cutoff.
 
-    Snapshots: `current` (cutoff as_of_date, no horizon), and for each
-    propensity model a training and a test snapshot whose horizons end at
-    as_of_date - horizon and at as_of_date: the model learns on the first
-    and is judged on the second, a period it never saw. -#}
+    Snapshots (int_snapshot_cutoffs): `current` (cutoff as_of_date, no
+    horizon), and for each propensity model a training and a test snapshot
+    whose horizons end at as_of_date - horizon and at as_of_date: the model
+    learns on the first and is judged on the second, a period it never saw.
+
+    A view: each reader computes only the snapshots it filters on (DuckDB
+    pushes the filter on snapshot_name down to the cutoffs). The current
+    snapshot, which every run reads, is the table
+    int_customer_features_current; the labelled ones are computed only on
+    the runs that refit the propensity models. -#}
+{{ config(materialized='view') }}
+
 with
 
 orders as (
@@ -45,42 +53,9 @@ engagement_days as (
 
 ),
 
-as_of as (
-
-    select * from {{ ref('int_as_of_date') }}
-
-),
-
 snapshots as (
 
-    {%- set horizons = {
-        'churn': var('churn_horizon_days'),
-        'purchase': var('purchase_horizon_days'),
-    } %}
-
-    select
-        'current' as snapshot_name,
-        as_of_date as cutoff_date,
-        cast(null as integer) as horizon_days
-    from as_of
-    {%- for model_name, horizon in horizons.items() %}
-
-        union all
-
-        select
-            '{{ model_name }}_train' as snapshot_name,
-            cast(as_of_date - 2 * {{ horizon }} as date) as cutoff_date,
-            {{ horizon }} as horizon_days
-        from as_of
-
-        union all
-
-        select
-            '{{ model_name }}_test' as snapshot_name,
-            cast(as_of_date - {{ horizon }} as date) as cutoff_date,
-            {{ horizon }} as horizon_days
-        from as_of
-    {%- endfor %}
+    select * from {{ ref('int_snapshot_cutoffs') }}
 
 ),
 

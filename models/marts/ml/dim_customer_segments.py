@@ -8,7 +8,5 @@ from crm_analytics.ml.segments import assign_segments
 @one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
-    features = dbt.ref("int_customer_feature_snapshots").filter(
-        "snapshot_name = 'current'"
-    )
+    features = dbt.ref("int_customer_features_current")
     return assign_segments(features.df(), dbt.ref("int_segment_model").df())

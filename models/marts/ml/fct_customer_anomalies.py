@@ -10,9 +10,7 @@ from crm_analytics.settings import setting_value
 @one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
-    features = dbt.ref("int_customer_feature_snapshots").filter(
-        "snapshot_name = 'current'"
-    )
+    features = dbt.ref("int_customer_features_current")
     return detect_anomalies(
         features.df(),
         factor=setting_value(

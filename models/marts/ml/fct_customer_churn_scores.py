@@ -19,9 +19,5 @@ def model(dbt, session):
             f"fct_customer_churn_scores is empty: the churn model was not "
             f"fitted ({reason})"
         )
-    current = (
-        dbt.ref("int_customer_feature_snapshots")
-        .filter("snapshot_name = 'current' and is_active")
-        .df()
-    )
+    current = dbt.ref("int_customer_features_current").filter("is_active").df()
     return score_churn(churn_model, current)

@@ -8,8 +8,7 @@ with
 
 customers as (
 
-    select * from {{ ref('int_customer_feature_snapshots') }}
-    where snapshot_name = 'current'
+    select * from {{ ref('int_customer_features_current') }}
 
 ),
 

@@ -26,9 +26,7 @@ def model(dbt, session):
         )
     return score_purchase(
         purchase_model,
-        dbt.ref("int_customer_feature_snapshots")
-        .filter("snapshot_name = 'current'")
-        .df(),
+        dbt.ref("int_customer_features_current").df(),
         dbt.ref("int_customer_category_snapshots")
         .filter("snapshot_name = 'current'")
         .df(),

@@ -21,8 +21,7 @@ segment_model as (
 
 current_features as (
 
-    select * from {{ ref('int_customer_feature_snapshots') }}
-    where snapshot_name = 'current'
+    select * from {{ ref('int_customer_features_current') }}
 
 ),
 

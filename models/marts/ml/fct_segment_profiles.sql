@@ -13,8 +13,7 @@ segments as (
 
 features as (
 
-    select * from {{ ref('int_customer_feature_snapshots') }}
-    where snapshot_name = 'current'
+    select * from {{ ref('int_customer_features_current') }}
 
 ),
 

@@ -19,9 +19,7 @@ def model(dbt, session):
     )
 
     def fit():
-        features = dbt.ref("int_customer_feature_snapshots").filter(
-            "snapshot_name = 'current'"
-        )
+        features = dbt.ref("int_customer_features_current")
         return fit_segments(
             features.df(), seed=seed, min_purchase_days=min_purchase_days
         ).assign(model_name="segmentation")
