@@ -205,7 +205,11 @@ def failed_nodes(
         where = ""
         if node.startswith("test."):
             where = " (failing rows: schema test_failures of the build file)"
-        message = (result.get("message") or "").splitlines()[:1]
+        # An erroring model's second line is the database's reason (a
+        # mart's check constraint, say: DuckDB names the expression).
+        keep = 2 if result["status"] == "error" else 1
+        message_lines = (result.get("message") or "").splitlines()
+        message = [line.strip() for line in message_lines[:keep]]
         lines.append(f"{result['status']}: {node}{where} {' '.join(message)}".strip())
         if result["status"] == "fail" and build_path is not None:
             lines.extend(

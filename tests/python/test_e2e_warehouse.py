@@ -8,6 +8,7 @@ import shutil
 from math import comb
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 import yaml
@@ -375,3 +376,56 @@ def test_every_mart_column_is_documented(demo_warehouse: Warehouse):
         described = {name for name, text in documented[table].items() if text.strip()}
         missing = set(table_columns["column_name"]) - described
         assert not missing, f"marts.{table}: undocumented columns {sorted(missing)}"
+
+
+def declared_checks() -> dict[str, int]:
+    """Model name -> how many check constraints its YAML declares (its
+    columns' and its own)."""
+    checks: dict[str, int] = {}
+    for path in (PROJECT_DIR / "models").rglob("*.yml"):
+        for model in yaml.safe_load(path.read_text()).get("models", []) or []:
+            declared = list(model.get("constraints", []))
+            for column in model.get("columns", []):
+                declared += column.get("constraints", [])
+            count = sum(1 for c in declared if c["type"] == "check")
+            if count:
+                checks[model["name"]] = count
+    return checks
+
+
+# A row of each mart that breaks one of its checks (and no key): the
+# insert must fail.
+CHECK_VIOLATIONS = {
+    # an accepted value
+    "fct_orders": "* replace ('shipped' as order_status)",
+    # a range
+    "dim_customer_rfm": "* replace (7 as r_score, 'probe' as customer_id)",
+    # an identity over columns
+    "fct_order_items": "* replace (line_discount + 1 as line_discount)",
+    # an identity whose result is null fails, as the test it replaced did
+    "fct_nps_monthly": (
+        "* replace (null as count_promoters, date '1900-01-01' as response_month)"
+    ),
+}
+
+
+def test_the_marts_checks_are_enforced_by_the_database(
+    demo_warehouse: Warehouse, tmp_path: Path
+):
+    """The row checks of the SQL marts are constraints of their contracts
+    (docs/architecture.md, "Tests"): each declared check is in the built
+    table, and DuckDB refuses a row that breaks one."""
+    built = demo_warehouse.query(
+        "select table_name, count(*) as n from duckdb_constraints() "
+        "where schema_name = 'marts' and constraint_type = 'CHECK' group by 1"
+    )
+    assert dict(zip(built["table_name"], built["n"], strict=True)) == declared_checks()
+    copy = tmp_path / "build.duckdb"
+    shutil.copy(demo_warehouse.path, copy)
+    with duckdb.connect(str(copy)) as connection:
+        for table, row in CHECK_VIOLATIONS.items():
+            # "CHECK": not refused by the primary key or a not null
+            with pytest.raises(duckdb.ConstraintException, match="CHECK"):
+                connection.execute(
+                    f"insert into marts.{table} select {row} from marts.{table} limit 1"
+                )

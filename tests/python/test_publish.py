@@ -19,10 +19,49 @@ from crm_analytics.publish import (
     SERVING_STORAGE_VERSION,
     PublishError,
     build_and_publish,
+    failed_nodes,
     main,
     publish,
     remove_abandoned_copies,
 )
+
+
+def test_a_failed_build_names_each_failing_node_and_why(tmp_path):
+    """A model stopped by a mart's check constraint says which check (the
+    message dbt 1.11 wrote for one, run_results.json); a failed test says
+    where its rows are."""
+    error = (
+        "Runtime Error in model fct_nps_monthly "
+        "(models/marts/satisfaction/fct_nps_monthly.sql)\n  Constraint Error: "
+        "CHECK constraint failed on table fct_nps_monthly__dbt_tmp with "
+        "expression CHECK((nps >= 1000))"
+    )
+    results = [
+        {
+            "unique_id": "model.crm_analytics.fct_nps_monthly",
+            "status": "error",
+            "message": error,
+        },
+        {
+            "unique_id": "test.crm_analytics.unique_x",
+            "status": "fail",
+            "message": "Got 2 results, configured to fail if != 0",
+        },
+        {
+            "unique_id": "model.crm_analytics.fct_orders",
+            "status": "success",
+            "message": "OK",
+        },
+    ]
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
+    assert failed_nodes(tmp_path) == [
+        "error: model.crm_analytics.fct_nps_monthly Runtime Error in model "
+        "fct_nps_monthly (models/marts/satisfaction/fct_nps_monthly.sql) "
+        "Constraint Error: CHECK constraint failed on table "
+        "fct_nps_monthly__dbt_tmp with expression CHECK((nps >= 1000))",
+        "fail: test.crm_analytics.unique_x (failing rows: schema test_failures "
+        "of the build file) Got 2 results, configured to fail if != 0",
+    ]
 
 
 def fake_build(path: Path, rows: int) -> Path:
