@@ -107,6 +107,50 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+SCAN_SAMPLE_ROWS = 10_000
+"""How many of a column's first rows decide how it is scanned."""
+
+
+def _repetitive(
+    connection: duckdb.DuckDBPyConnection, relation: str, value: str
+) -> bool:
+    """Whether a column's first SCAN_SAMPLE_ROWS rows hold each value twice
+    or more on average: then its text is matched once per distinct value.
+    A status or a segment name repeats; a comment does not, and grouping it
+    would cost more than it saves. Either way every row is counted: this
+    only chooses the faster plan."""
+    distinct, sampled = connection.execute(
+        f"select count(distinct v), count(*) from "
+        f"(select {value} as v from {relation} limit {SCAN_SAMPLE_ROWS})"
+    ).fetchone()
+    return sampled > 0 and distinct * 2 <= sampled
+
+
+def _pii_checks(value: str, is_key: bool) -> dict[str, str]:
+    """The SQL conditions, by kind, under which ``value`` looks like personal
+    data. A pattern runs only on values holding a character every match
+    needs (CASE evaluates its branch only for the rows that reach it): an
+    email's @, and a key's +, ( or space."""
+    email = (
+        f"case when contains({value}, '@') "
+        f"then regexp_matches({value}, {_literal(EMAIL_PATTERN)}) else false end"
+    )
+    if is_key:
+        phone = (
+            f"case when contains({value}, '+') or contains({value}, '(') "
+            f"or contains({value}, ' ') "
+            f"then regexp_matches({value}, {_literal(KEY_PHONE_PATTERN)}) "
+            f"and regexp_matches({value}, {_literal(WHOLE_PHONE_PATTERN)}) "
+            "else false end"
+        )
+    else:
+        phone = (
+            f"regexp_matches(regexp_replace({value}, "
+            f"{_literal(ISO_DATE_PATTERN)}, '', 'g'), {_literal(PHONE_PATTERN)})"
+        )
+    return {"an email": email, "a phone number": phone}
+
+
 def find_pii(
     connection: duckdb.DuckDBPyConnection, database: str, schemas: Iterable[str]
 ) -> list[PiiFinding]:
@@ -115,7 +159,10 @@ def find_pii(
     PHONE_PATTERN once ISO dates are removed (in identifier columns: the
     whole value written as a phone, KEY_PHONE_PATTERN),
     with how many values match. The mask tokens ([email], [phone], [name])
-    and hex hashes match neither."""
+    and hex hashes match neither. DuckDB matches a pattern row by row, even
+    in a column of three statuses; a column whose values repeat is matched
+    once per distinct value and counted by its rows (at 100,000 customers
+    the scan of the marts took 10.1 s row by row)."""
     schema_list = ", ".join(_literal(schema) for schema in schemas)
     columns = connection.execute(
         "select schema_name, table_name, column_name from duckdb_columns() "
@@ -125,23 +172,31 @@ def find_pii(
     ).fetchall()
     findings = []
     for schema, table, column in columns:
+        relation = f"{_quote(database)}.{_quote(schema)}.{_quote(table)}"
         value = f"cast({_quote(column)} as varchar)"
-        checks = {"an email": f"regexp_matches({value}, {_literal(EMAIL_PATTERN)})"}
-        if not column.endswith(IDENTIFIER_SUFFIXES):
-            checks["a phone number"] = (
-                f"regexp_matches(regexp_replace({value}, "
-                f"{_literal(ISO_DATE_PATTERN)}, '', 'g'), {_literal(PHONE_PATTERN)})"
+        is_key = column.endswith(IDENTIFIER_SUFFIXES)
+        if not is_key and _repetitive(connection, relation, value):
+            source = (
+                f"(select {value} as v, count(*) as n_rows from {relation} group by 1)"
             )
+            checks = _pii_checks("v", is_key)
+            counts = connection.execute(
+                "select "
+                + ", ".join(
+                    f"coalesce(sum(n_rows) filter (where {check}), 0)"
+                    for check in checks.values()
+                )
+                + f" from {source}"
+            ).fetchone()
         else:
-            checks["a phone number"] = (
-                f"regexp_matches({value}, {_literal(KEY_PHONE_PATTERN)}) and "
-                f"regexp_matches({value}, {_literal(WHOLE_PHONE_PATTERN)})"
-            )
-        counts = connection.execute(
-            "select "
-            + ", ".join(f"count(*) filter (where {check})" for check in checks.values())
-            + f" from {_quote(database)}.{_quote(schema)}.{_quote(table)}"
-        ).fetchone()
+            checks = _pii_checks(value, is_key)
+            counts = connection.execute(
+                "select "
+                + ", ".join(
+                    f"count(*) filter (where {check})" for check in checks.values()
+                )
+                + f" from {relation}"
+            ).fetchone()
         findings += [
             PiiFinding(f"{schema}.{table}", column, kind, count)
             for kind, count in zip(checks, counts, strict=True)

@@ -248,6 +248,32 @@ def test_publish_scan_lets_hashes_ids_dates_and_mask_tokens_through(tmp_path) ->
         assert pii.find_pii(connection, "build", ["marts"]) == []
 
 
+def test_the_scan_counts_every_row_whether_it_groups_the_values_or_not() -> None:
+    """A column whose values repeat is matched once per distinct value and
+    counted by its rows; a column of distinct values row by row; keys only
+    where a phone's +, ( or space is."""
+    notes = ["call +44 20 7946 0018"] * 3 + ["ok"] * 7
+    comments = [f"mail zoe.muller@example.com, visit {i}" for i in range(4)]
+    comments += [f"fine {i}" for i in range(6)]
+    keys = ["+44 20 7946 0958", "(555) 010-4567"] + [f"A{i} 7" for i in range(8)]
+    with duckdb.connect() as connection:
+        connection.execute(
+            "create table t (note varchar, comment varchar, contact_key varchar)"
+        )
+        connection.executemany(
+            "insert into t values (?, ?, ?)",
+            list(zip(notes, comments, keys, strict=True)),
+        )
+        assert pii._repetitive(connection, "t", "note")
+        assert not pii._repetitive(connection, "t", "comment")
+        findings = pii.find_pii(connection, "memory", ["main"])
+    assert [(f.column, f.kind, f.count) for f in findings] == [
+        ("note", "a phone number", 3),
+        ("comment", "an email", 4),
+        ("contact_key", "a phone number", 2),
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "email", "phone"),
     [
