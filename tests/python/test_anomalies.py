@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
 from crm_analytics.ml.anomalies import ANOMALY_COLUMNS, detect_anomalies, evidence
+from crm_analytics.pii import EMAIL_PATTERN, PHONE_PATTERN
 
 
 def customers(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -24,6 +27,22 @@ def customers(n: int = 400, seed: int = 0) -> pd.DataFrame:
             "count_returned_orders": rng.binomial(orders, 0.05),
         }
     )
+
+
+def test_reasons_with_large_values_do_not_look_like_personal_data():
+    """The values of three customers of the 1M-customer bench (avg order
+    value 443,382.49 at 110.2x its threshold, ...): written as
+    "443,382.49 (110.2x threshold)" they matched the phone pattern, and the
+    publish refused the build."""
+    frame = customers()
+    frame.loc[:2, "avg_order_value"] = [443_382.49, 1_072_448.31, 2_236.38]
+    frame.loc[:2, "avg_units_per_line"] = [236.38, 408.67, 22_236.38]
+    scored = detect_anomalies(frame).set_index("customer_id")
+    reasons = scored.loc[["c0000", "c0001", "c0002"], "anomaly_reasons"]
+    for text in reasons:
+        assert not re.search(PHONE_PATTERN, text), text
+        assert not re.search(EMAIL_PATTERN, text), text
+    assert reasons.loc["c0000"].startswith("avg_order_value=443,382.49, ")
 
 
 def test_planted_reseller_burst_and_return_abuser_are_flagged_with_reasons():
