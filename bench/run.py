@@ -2653,7 +2653,7 @@ def render_daily(report: dict) -> list[str]:
             ("one-day run: the four incremental models", incremental("daily")),
             ("base build: the same four models", incremental("base")),
             (
-                "the five fit models: base build / one-day run (fits kept)",
+                "the scheduled fit models: base build / one-day run (fits kept)",
                 lambda d: (
                     " / ".join(
                         fmt_s(sum(d[step]["scheduled_fits_seconds"].values()))
@@ -2661,7 +2661,8 @@ def render_daily(report: dict) -> list[str]:
                         else "-"
                         for step in ("base", "daily")
                     )
-                    + f" ({len(d['daily'].get('fits_kept', []))} of 5 kept)"
+                    + f" ({len(d['daily'].get('fits_kept', []))} of "
+                    f"{len(d['base'].get('scheduled_fits_seconds', {}))} kept)"
                 ),
             ),
             (
