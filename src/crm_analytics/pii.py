@@ -176,27 +176,20 @@ def find_pii(
         value = f"cast({_quote(column)} as varchar)"
         is_key = column.endswith(IDENTIFIER_SUFFIXES)
         if not is_key and _repetitive(connection, relation, value):
-            source = (
-                f"(select {value} as v, count(*) as n_rows from {relation} group by 1)"
-            )
-            checks = _pii_checks("v", is_key)
-            counts = connection.execute(
-                "select "
-                + ", ".join(
-                    f"coalesce(sum(n_rows) filter (where {check}), 0)"
-                    for check in checks.values()
-                )
-                + f" from {source}"
-            ).fetchone()
+            # once per distinct value, weighted by its rows
+            source = f"(select {value} as v, count(*) as n from {relation} group by 1)"
+            value, rows = "v", "n"
         else:
-            checks = _pii_checks(value, is_key)
-            counts = connection.execute(
-                "select "
-                + ", ".join(
-                    f"count(*) filter (where {check})" for check in checks.values()
-                )
-                + f" from {relation}"
-            ).fetchone()
+            source, rows = relation, "1"
+        checks = _pii_checks(value, is_key)
+        counts = connection.execute(
+            "select "
+            + ", ".join(
+                f"coalesce(sum({rows}) filter (where {check}), 0)"
+                for check in checks.values()
+            )
+            + f" from {source}"
+        ).fetchone()
         findings += [
             PiiFinding(f"{schema}.{table}", column, kind, count)
             for kind, count in zip(checks, counts, strict=True)
