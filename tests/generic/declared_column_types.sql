@@ -5,15 +5,10 @@
 {% test declared_column_types(model) %}
 
 {%- set declared = [] -%}
-{%- if execute -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model'
-            and node.alias == model.identifier
-            and node.schema == model.schema -%}
-            {%- for column in node.columns.values() -%}
-                {%- do declared.append((column.name, column.data_type)) -%}
-            {%- endfor -%}
-        {%- endif -%}
+{%- set node = model_node(model) -%}
+{%- if node is not none -%}
+    {%- for column in node.columns.values() -%}
+        {%- do declared.append((column.name, column.data_type)) -%}
     {%- endfor -%}
 {%- endif %}
 

@@ -4,6 +4,8 @@ data tests and unit tests), then check the warehouse against the truth."""
 from __future__ import annotations
 
 import csv
+import json
+import re
 import shutil
 from math import comb
 from pathlib import Path
@@ -380,10 +382,13 @@ def test_every_mart_column_is_documented(demo_warehouse: Warehouse):
 
 def declared_checks() -> dict[str, int]:
     """Model name -> how many check constraints its YAML declares (its
-    columns' and its own)."""
+    columns' and its own), for the models with an enforced contract."""
     checks: dict[str, int] = {}
     for path in (PROJECT_DIR / "models").rglob("*.yml"):
         for model in yaml.safe_load(path.read_text()).get("models", []) or []:
+            contract = (model.get("config") or {}).get("contract") or {}
+            if not contract.get("enforced"):
+                continue
             declared = list(model.get("constraints", []))
             for column in model.get("columns", []):
                 declared += column.get("constraints", [])
@@ -429,3 +434,99 @@ def test_the_marts_checks_are_enforced_by_the_database(
                 connection.execute(
                     f"insert into marts.{table} select {row} from marts.{table} limit 1"
                 )
+
+
+def test_each_model_without_an_enforced_contract_tests_its_constraints(
+    demo_warehouse: Warehouse,
+):
+    """Where DuckDB does not check a model's declared constraints (no
+    enforced contract: intermediate tables, Python models, seeds), one row_checks
+    test does; a contracted model has none (docs/architecture.md)."""
+    manifest = json.loads(
+        (demo_warehouse.path.parent / "target" / "manifest.json").read_text()
+    )
+    row_checks: dict[str, int] = {}
+    for node in manifest["nodes"].values():
+        if (node.get("test_metadata") or {}).get("name") == "row_checks":
+            model = node["attached_node"]
+            row_checks[model] = row_checks.get(model, 0) + 1
+    unchecked = {}
+    for uid, node in manifest["nodes"].items():
+        if node["resource_type"] not in ("model", "seed"):
+            continue
+        declared = list(node.get("constraints", [])) + [
+            c
+            for column in node["columns"].values()
+            for c in column.get("constraints", [])
+        ]
+        has_checks = any(c["type"] in ("check", "not_null") for c in declared)
+        if (node["config"].get("contract") or {}).get("enforced"):
+            assert uid not in row_checks, f"{uid}: enforced by its contract"
+        elif has_checks and row_checks.get(uid) != 1:
+            unchecked[uid] = row_checks.get(uid, 0)
+    assert not unchecked, f"constraints no test checks: {unchecked}"
+    assert len(row_checks) >= 40
+
+
+def test_row_checks_fail_on_a_broken_row_and_name_what_it_breaks(
+    demo_warehouse: Warehouse, tmp_path: Path
+):
+    """The row_checks test of an intermediate table and of a Python mart,
+    on a copy of the demo build with rows broken: each fails, counting the
+    broken rows and naming the checks each breaks; the untouched models'
+    pass."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse.path, copy)
+    with duckdb.connect(str(copy)) as connection:
+        # one row breaks a not_null and an accepted value, one a range
+        connection.execute(
+            "update intermediate.int_orders_validated "
+            "set row_status = 'lost', source_row_number = null "
+            "where source_row_number = (select min(source_row_number) "
+            "from intermediate.int_orders_validated where row_status = 'merged')"
+        )
+        connection.execute(
+            "update marts.fct_customer_churn_scores set p_churn = 1.5 "
+            "where customer_id = (select min(customer_id) "
+            "from marts.fct_customer_churn_scores)"
+        )
+    result = run_dbt(
+        ["test", "--select", "test_name:row_checks", "--store-failures"],
+        demo_warehouse.data_dir / "raw",
+        copy,
+        tmp_path,
+    )
+    output = result.stdout
+    assert result.returncode == 1, output[-3000:]
+    failed = re.findall(r"Failure in test (row_checks_\w+)", output)
+    assert sorted(failed) == [
+        "row_checks_fct_customer_churn_scores_",
+        "row_checks_int_orders_validated_",
+    ], output[-3000:]
+    # dbt's summary counts a failed test as an error
+    assert "ERROR=2 " in output, output[-3000:]
+    with duckdb.connect(str(copy), read_only=True) as connection:
+        stored = {
+            table: connection.execute(
+                f"select failed_checks from {schema}.{table}"
+            ).fetchall()
+            for schema, table in connection.execute(
+                "select schema_name, table_name from duckdb_tables() "
+                "where table_name like 'row_checks_%'"
+            ).fetchall()
+        }
+    # every row_checks test stored its failures: those of the others are empty
+    assert len(stored) >= 30
+    assert {table: rows for table, rows in stored.items() if rows} == {
+        "row_checks_int_orders_validated_": [
+            (
+                [
+                    "source_row_number is not null",
+                    "row_status: row_status in ('kept', 'merged', 'quarantined')",
+                ],
+            )
+        ],
+        "row_checks_fct_customer_churn_scores_": [
+            (["p_churn: p_churn >= 0 and p_churn <= 1"],)
+        ],
+    }
