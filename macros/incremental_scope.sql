@@ -1,5 +1,6 @@
-{#- The rows of `staged` (a CTE of staged raw rows with source_row_number)
-    that an incremental model must (re)triage, as a select.
+{#- The rows of `staged` (a staging relation, a ref, with
+    source_row_number) that an incremental model must (re)triage, as a
+    select.
 
     Full build: every row. Incremental run: every row of every key that has
     a new row (source_row_number above the last one processed: a new load
@@ -21,29 +22,41 @@
         {%- set last_loaded -%}
             (select coalesce(max(source_row_number), 0) from {{ this }})
         {%- endset -%}
-        {#- An uncorrelated join, not a correlated `exists (... union
-            ...)`: in that form int_orders_validated ran for over 90 s at
-            11 GB on a one-day batch at 10k customers; joined, 0.6 s. The
-            union makes the keys distinct, so no staged row is repeated. -#}
-        select {{ staged }}.*
+        {#- The rows in scope are found as row numbers, from the model's own
+            rows (`previous`) and the new staged rows only, and then read
+            from the staging view by row number: DuckDB pushes that filter
+            down, so it parses only those raw rows, not every row of the
+            view, as a join of the view on the keys did (the select of
+            int_order_lines_validated on a one-day batch at 100,000
+            customers: 2.0-2.5 s that way, 0.7-1.0 s this way). The
+            view is referenced directly, not through a CTE, which DuckDB
+            would materialise in full. Keys are joined, not matched by a
+            correlated `exists`: in that form int_orders_validated ran for
+            over 90 s at 11 GB on a one-day batch at 10k customers. -#}
+        select *
         from {{ staged }}
-        left join (
-            select {{ key_columns | join(', ') }}
+        where source_row_number in (
+            select source_row_number
             from {{ staged }}
             where source_row_number > {{ last_loaded }}
-            union
-            select {{ key_columns | join(', ') }}
+            union all
+            select previous.source_row_number
             from {{ this }} as previous
-            where {{ recheck }}
-        ) as changed_keys
-            on
-            {%- for key in key_columns %}
-            {{ 'and ' if not loop.first }}changed_keys.{{ key }}
-            = {{ staged }}.{{ key }}
-            {%- endfor %}
-        where
-            {{ staged }}.source_row_number > {{ last_loaded }}
-            or changed_keys.{{ key_columns[0] }} is not null
+            inner join (
+                select {{ key_columns | join(', ') }}
+                from {{ staged }}
+                where source_row_number > {{ last_loaded }}
+                union
+                select {{ key_columns | join(', ') }}
+                from {{ this }} as previous
+                where {{ recheck }}
+            ) as changed_keys
+                on
+                {%- for key in key_columns %}
+                {{ 'and ' if not loop.first }}changed_keys.{{ key }}
+                = previous.{{ key }}
+                {%- endfor %}
+        )
     {%- else -%}
         select * from {{ staged }}
     {%- endif -%}

@@ -11,12 +11,6 @@
 
 with
 
-events as (
-
-    select * from {{ ref('stg_email__events') }}
-
-),
-
 valid_keys as (
 
     select * from {{ ref('int_customer_keys_valid') }}
@@ -27,7 +21,7 @@ valid_keys as (
 scoped as (
 
     {{ incremental_scope(
-        'events',
+        ref('stg_email__events'),
         ['event_id'],
         "previous.dq_reason = 'unknown_customer' or ("
         ~ "previous.row_status <> 'quarantined' and previous.contact_id "

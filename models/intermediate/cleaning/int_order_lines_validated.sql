@@ -18,12 +18,6 @@
 
 with
 
-order_lines as (
-
-    select * from {{ ref('stg_shop__order_lines') }}
-
-),
-
 orders as (
 
     select * from {{ ref('int_orders_validated') }}
@@ -62,7 +56,7 @@ kept_products as (
 scoped as (
 
     {{ incremental_scope(
-        'order_lines',
+        ref('stg_shop__order_lines'),
         ['order_id', 'line_number'],
         "previous.quantity < 0 or "
         ~ "previous.dq_reason in ('unknown_order', 'unknown_product', "

@@ -15,12 +15,6 @@
 
 with
 
-orders as (
-
-    select * from {{ ref('stg_shop__orders') }}
-
-),
-
 status_map as (
 
     select * from {{ ref('order_status_map') }}
@@ -37,7 +31,7 @@ valid_keys as (
 scoped as (
 
     {{ incremental_scope(
-        'orders',
+        ref('stg_shop__orders'),
         ['order_id'],
         "previous.dq_reason in ('unknown_customer', 'invalid_status') or ("
         ~ "previous.row_status <> 'quarantined' and previous.account_id "

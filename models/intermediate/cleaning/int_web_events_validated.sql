@@ -12,12 +12,6 @@
 
 with
 
-events as (
-
-    select * from {{ ref('stg_web__events') }}
-
-),
-
 valid_keys as (
 
     select * from {{ ref('int_customer_keys_valid') }}
@@ -28,7 +22,7 @@ valid_keys as (
 scoped as (
 
     {{ incremental_scope(
-        'events',
+        ref('stg_web__events'),
         ['event_id'],
         "previous.dq_reason = 'unknown_customer' or ("
         ~ "previous.row_status <> 'quarantined' and previous.account_id "
