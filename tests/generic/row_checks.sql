@@ -1,13 +1,13 @@
 {#- The row checks of a model whose contract the database does not enforce
-    (an intermediate table, a Python model, a seed), as one test over one scan
-    instead of a test per check. It reads the constraints the model's YAML
-    declares, in the vocabulary and with the meaning of the contracted
+    (an intermediate table, a Python model, a seed), as one test over one
+    scan instead of a test per check. It reads the constraints the model's
+    YAML declares, in the vocabulary and with the meaning of the contracted
     marts: `not_null`, and `check` (column or model level), which a row
-    fails when its expression is false, as in SQL: a null passes, so a check
-    that must hold writes coalesce(..., false). Fails for every row that
-    breaks one, with `failed_checks` naming each it breaks. A model with an enforced contract
-    already has its checks done by DuckDB as it writes; declaring the test
-    there is an error. -#}
+    fails when its expression is false, as in SQL: a null passes, so a
+    check that must hold writes coalesce(..., false). Fails for every row
+    that breaks one, with `failed_checks` naming each it breaks. A model
+    with an enforced contract already has its checks done by DuckDB as it
+    writes; declaring the test there is an error. -#}
 {% test row_checks(model) %}
 
 {%- set checks = [] -%}
@@ -35,10 +35,18 @@
             {%- endif -%}
         {%- endfor -%}
     {%- endfor -%}
-    {%- for constraint in node.constraints if constraint.type == 'check' -%}
-        {%- do checks.append((
-            constraint.expression,
-            'coalesce((' ~ constraint.expression ~ '), true)')) -%}
+    {%- for constraint in node.constraints or [] -%}
+        {%- if constraint.type == 'not_null' -%}
+            {%- for name in constraint.columns -%}
+                {%- do checks.append((
+                    name ~ ' is not null',
+                    adapter.quote(name) ~ ' is not null')) -%}
+            {%- endfor -%}
+        {%- elif constraint.type == 'check' -%}
+            {%- do checks.append((
+                constraint.expression,
+                'coalesce((' ~ constraint.expression ~ '), true)')) -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- if checks | length == 0 -%}
         {{ exceptions.raise_compiler_error(
