@@ -74,6 +74,8 @@ def main() -> None:
     work.mkdir(parents=True)
     # its own copy: a run of bench/run.py may be using bench/.work/project
     run.PROJECT = args.work.resolve() / "project-daily"
+    # the commit as the copy is made: one made during the run is not measured
+    machine = run.machine_facts()
     snapshot = run.snapshot_project(run.PROJECT)
     log(f"benchmarking a copy of the project in {run.PROJECT} ({snapshot})")
 
@@ -103,7 +105,6 @@ def main() -> None:
 
     batch_rows = sum(_data_rows(path) for path in aside.rglob("*") if path.is_file())
     hash_key = secrets.token_hex(32)
-    machine = run.machine_facts()
     result: dict = {
         "customers": args.customers,
         "project_snapshot": snapshot,

@@ -205,6 +205,8 @@ def main() -> None:
     raw.mkdir(parents=True)
     # its own copy: a run of bench/run.py may be using bench/.work/project
     run.PROJECT = args.work / "project-stress"
+    # the commit as the copy is made: one made during the run is not measured
+    machine = run.machine_facts()
     snapshot = run.snapshot_project(run.PROJECT)
     log(f"benchmarking a copy of the project in {run.PROJECT} ({snapshot})")
 
@@ -226,7 +228,7 @@ def main() -> None:
         "customers": args.customers,
         "source": str(source),
         "project_snapshot": snapshot,
-        "project": run.project_version(run.machine_facts()),
+        "project": run.project_version(machine),
         "measured_at": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
         "duckdb_memory_limit": environment_value("CRM_DUCKDB_MEMORY_LIMIT"),
         "dbt_threads": args.dbt_threads or 2,
