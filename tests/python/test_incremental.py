@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from helpers import generate, run_dbt, table_digests
@@ -171,3 +172,72 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
     )
     for model in SCHEDULED_MODELS:
         assert f"{model}: fitted (a setting changed since the stored fit)" in log
+
+
+@pytest.mark.e2e
+def test_a_later_batch_changes_the_fate_of_lines_already_triaged(
+    batched: Path, tmp_path: Path
+) -> None:
+    """int_order_lines_validated's recheck: a line whose order arrives in a
+    later batch is kept then (it was unknown_order), and a credited line
+    becomes valid when a later version of its order is a credit note (it
+    was invalid_quantity). Built batch by batch, the model equals a full
+    refresh on the same files."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in batched.iterdir():
+        if path.is_file():
+            shutil.copy(path, raw / path.name)
+    orders = pd.read_csv(batched / "orders.csv", dtype=str)
+    lines = pd.read_csv(batched / "order_lines.csv", dtype=str)
+    credited = orders[orders["status"] == "completed"].iloc[0]
+    product = lines.iloc[0]
+    select = [
+        "--select", "+int_order_lines_validated",
+        "--exclude-resource-type", "test", "unit_test",
+    ]  # fmt: skip
+    database = tmp_path / "incremental.duckdb"
+    work = tmp_path / "incremental"
+
+    def fates() -> dict[tuple[str, str], str]:
+        with duckdb.connect(str(database), read_only=True) as connection:
+            found = connection.execute(
+                "select order_id, line_number, coalesce(dq_reason, row_status) "
+                "from intermediate.int_order_lines_validated "
+                "where order_id = 'LATE-1' or line_number = 99"
+            ).fetchall()
+        return {(order, str(line)): fate for order, line, fate in found}
+
+    dbt(["build", *select], raw, database, work)
+    (raw / "order_lines").mkdir()
+    (raw / "order_lines" / "2025-07-01.csv").write_text(
+        "order_id,line_number,product_id,quantity,unit_price,line_discount\n"
+        f"LATE-1,1,{product.product_id},1,{product.unit_price},0.00\n"
+        f"{credited.order_id},99,{product.product_id},-1,"
+        f"{product.unit_price},0.00\n"
+    )
+    dbt(["build", *select], raw, database, work)
+    assert "changed_keys" in compiled(work, "int_order_lines_validated")
+    assert fates() == {
+        ("LATE-1", "1"): "unknown_order",
+        (credited.order_id, "99"): "invalid_quantity",
+    }
+
+    (raw / "orders").mkdir()
+    header = ",".join(orders.columns)
+    (raw / "orders" / "2025-07-02.csv").write_text(
+        f"{header}\n"
+        f"LATE-1,{credited.account_id},2025-06-01 10:00:00,completed,web,0.00,"
+        "0.00,2025-06-01 10:00:00\n"
+        f"{credited.order_id},{credited.account_id},{credited.ordered_at},"
+        f"credit_note,{credited.channel},0.00,0.00,2025-07-02 10:00:00\n"
+    )
+    dbt(["build", *select], raw, database, work)
+    assert fates() == {("LATE-1", "1"): "kept", (credited.order_id, "99"): "kept"}
+
+    full = tmp_path / "full.duckdb"
+    dbt(["build", "--full-refresh", *select], raw, full, tmp_path / "full")
+    incremental = table_digests(database, "intermediate")
+    refreshed = table_digests(full, "intermediate")
+    for model in ("int_orders_validated", "int_order_lines_validated"):
+        assert incremental[model] == refreshed[model], model

@@ -6,15 +6,49 @@
     (invalid_price), or their order was itself quarantined
     (parent_quarantined): the line's own defects come before inherited
     ones. Incremental: a run re-triages the lines with rows in a new load
-    batch, those quarantined for a reference (which may exist now) and kept
-    ones whose order, product or list price no longer holds (see
-    incremental_scope). -#}
+    batch and those to which their order's or product's fate now gives
+    another reason (see incremental_scope). -#}
 {{ config(
     materialized='incremental',
     unique_key='source_row_number',
     incremental_strategy='delete+insert',
     on_schema_change='fail'
 ) }}
+
+{#- The reason this model gives a line (null: none), from the line's
+    quantity and unit_price and the CTEs order_fates and kept_products
+    joined to it. The one place of these checks: `checked` applies it to
+    the lines in scope; an incremental run applies it to the lines already
+    triaged, to re-triage those whose reason it would change. A staging
+    reason (missing_required_field, invalid_number, a zero quantity or an
+    unreadable price) comes first and never changes. -#}
+{%- set line_reason -%}
+    case
+        when
+            quantity < 0 and not coalesce(order_fates.is_credit_note, false)
+            then 'invalid_quantity'
+        when order_fates.order_id is null then 'unknown_order'
+        when kept_products.product_id is null then 'unknown_product'
+        when
+            unit_price
+            > {{ var('max_price_to_list_ratio') }} * kept_products.list_price
+            then 'invalid_price'
+        when not order_fates.has_kept_row then 'parent_quarantined'
+    end
+{%- endset %}
+
+{#- Whether a line's own numbers are invalid, which staging flags
+    (stg_shop__order_lines): its reason is staging's and never changes, so
+    an incremental run need not recheck it. Typed values only: a line whose
+    discount was unreadable (stored as 0) looks valid here and is rechecked
+    needlessly, with the same result. -#}
+{%- set own_defect -%}
+    coalesce(quantity, 0) = 0
+    or unit_price is null
+    or unit_price <= 0
+    or line_discount < 0
+    or line_discount > abs(quantity) * unit_price
+{%- endset %}
 
 with
 
@@ -58,16 +92,16 @@ scoped as (
     {{ incremental_scope(
         ref('stg_shop__order_lines'),
         ['order_id', 'line_number'],
-        "previous.quantity < 0 or "
-        ~ "previous.dq_reason in ('unknown_order', 'unknown_product', "
-        ~ "'invalid_price', 'parent_quarantined') or ("
-        ~ "previous.row_status <> 'quarantined' and ("
-        ~ "previous.order_id not in (select order_id from order_fates "
-        ~ "where has_kept_row) or not exists (select 1 from kept_products "
-        ~ "where kept_products.product_id = previous.product_id "
-        ~ "and previous.unit_price <= " ~ var('max_price_to_list_ratio')
-        ~ " * kept_products.list_price)))",
-        raw_table='order_lines'
+        "(previous.dq_reason is null or previous.dq_reason in ("
+        ~ "'duplicate', 'invalid_quantity', 'unknown_order', "
+        ~ "'unknown_product', 'invalid_price', 'parent_quarantined')) "
+        ~ "and not coalesce(" ~ own_defect ~ ", false) and ("
+        ~ line_reason ~ ") is distinct from (case when previous.dq_reason "
+        ~ "<> 'duplicate' then previous.dq_reason end)",
+        raw_table='order_lines',
+        recheck_joins="left join order_fates on previous.order_id = "
+        ~ "order_fates.order_id left join kept_products on "
+        ~ "previous.product_id = kept_products.product_id"
     ) }}
 
 ),
@@ -76,23 +110,7 @@ checked as (
 
     select
         scoped.* exclude (dq_reason),
-        coalesce(
-            scoped.dq_reason,
-            case
-                when
-                    scoped.quantity < 0
-                    and not coalesce(order_fates.is_credit_note, false)
-                    then 'invalid_quantity'
-                when order_fates.order_id is null then 'unknown_order'
-                when kept_products.product_id is null then 'unknown_product'
-                when
-                    scoped.unit_price
-                    > {{ var('max_price_to_list_ratio') }}
-                    * kept_products.list_price
-                    then 'invalid_price'
-                when not order_fates.has_kept_row then 'parent_quarantined'
-            end
-        ) as dq_reason
+        coalesce(scoped.dq_reason, {{ line_reason }}) as dq_reason
     from scoped
     left join order_fates
         on scoped.order_id = order_fates.order_id
