@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-RUN_METADATA_COLUMNS = ("evaluated_at",)
+RUN_METADATA_COLUMNS = ("evaluated_at", "triaged_at", "built_at")
 """Columns that record when a build ran, not what it computed."""
 
 

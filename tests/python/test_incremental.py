@@ -19,6 +19,7 @@ INCREMENTAL_MODELS = (
     "int_order_lines_validated",
     "int_web_events_validated",
     "int_email_events_validated",
+    "int_order_documents",
 )
 
 
@@ -30,7 +31,18 @@ def dbt(command: list[str], raw_dir: Path, db_path: Path, work_dir: Path) -> str
 
 def compiled(work_dir: Path, model: str) -> str:
     models = work_dir / "target" / "compiled" / "crm_analytics" / "models"
-    return (models / "intermediate" / "cleaning" / f"{model}.sql").read_text()
+    (path,) = models.rglob(f"{model}.sql")
+    return path.read_text()
+
+
+def built_incrementally(work_dir: Path, model: str) -> bool:
+    """Whether the model's last compiled SQL is its incremental form."""
+    scoped_by = (
+        "int_order_documents__changed"
+        if model == "int_order_documents"
+        else "changed_keys"
+    )
+    return scoped_by in compiled(work_dir, model)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +125,8 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
     database = tmp_path / "incremental.duckdb"
     work = tmp_path / "incremental"
     dbt(["build"], raw, database, work)
-    assert "changed_keys" not in compiled(work, "int_orders_validated")
+    for model in INCREMENTAL_MODELS:
+        assert not built_incrementally(work, model), model
 
     base_fits = table_digests(database, "intermediate")
     days = sorted(path.stem for path in (batched / "orders").iterdir())
@@ -136,7 +149,7 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
             for model in SCHEDULED_MODELS:
                 assert f"{model}: fitted (the stored fit, as of" in log, model
         for model in INCREMENTAL_MODELS:
-            assert "changed_keys" in compiled(work, model), model
+            assert built_incrementally(work, model), model
 
     full = tmp_path / "full.duckdb"
     dbt(["build", "--full-refresh"], raw, full, tmp_path / "full")
@@ -241,3 +254,106 @@ def test_a_later_batch_changes_the_fate_of_lines_already_triaged(
     refreshed = table_digests(full, "intermediate")
     for model in ("int_orders_validated", "int_order_lines_validated"):
         assert incremental[model] == refreshed[model], model
+
+
+@pytest.mark.e2e
+def test_order_documents_follow_identity_account_transactions_and_cost_changes(
+    batched: Path, tmp_path: Path
+) -> None:
+    """int_order_documents, incremental by customer, equals a full refresh
+    after each change it must follow: two shop accounts that now resolve to
+    one customer (the accounts file changed), an order whose later version
+    names another account, a transactions file that appears and then loses
+    a row (built by customer, without a full rebuild), and a product whose
+    cost changed (a full rebuild, saying why)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in batched.iterdir():
+        if path.is_file():
+            shutil.copy(path, raw / path.name)
+    select = [
+        "--select", "+int_order_documents",
+        "--exclude-resource-type", "test", "unit_test",
+    ]  # fmt: skip
+    database = tmp_path / "incremental.duckdb"
+    work = tmp_path / "incremental"
+
+    def equals_a_full_refresh(step: str) -> None:
+        full = tmp_path / f"full-{step}.duckdb"
+        dbt(["build", "--full-refresh", *select], raw, full, tmp_path / step)
+        incremental = table_digests(database, "intermediate")["int_order_documents"]
+        assert (
+            incremental == table_digests(full, "intermediate")["int_order_documents"]
+        ), step
+
+    def owners() -> dict[str, str]:
+        with duckdb.connect(str(database), read_only=True) as connection:
+            return dict(
+                connection.execute(
+                    "select order_id, customer_id from intermediate.int_order_documents"
+                ).fetchall()
+            )
+
+    dbt(["build", *select], raw, database, work)
+    before = owners()
+    with duckdb.connect(str(database), read_only=True) as connection:
+        # one shop sale of each of four accounts of four customers
+        sales = connection.execute(
+            "select source_customer_id, any_value(order_id) "
+            "from intermediate.int_order_documents "
+            "where source_system = 'shop' and not is_credit_note "
+            "group by 1 having count(distinct customer_id) = 1 "
+            "and count(*) = 1 order by 1 limit 4"
+        ).fetchall()
+    first, second, third, fourth = sales
+    merged_order, other_order, moved_order = first[1], second[1], third[1]
+    assert len({before[order] for _, order in sales}) == 4
+    orders = pd.read_csv(raw / "orders.csv", dtype=str, keep_default_na=False)
+    accounts = pd.read_csv(raw / "shop_accounts.csv", dtype=str, keep_default_na=False)
+    moved = orders[orders["order_id"] == moved_order].iloc[[-1]].copy()
+
+    # the second account now has the first one's email and name: one person
+    for column in ("full_name", "email", "phone", "birth_date"):
+        value = accounts.loc[accounts["account_id"] == first[0], column].item()
+        accounts.loc[accounts["account_id"] == second[0], column] = value
+    accounts.to_csv(raw / "shop_accounts.csv", index=False)
+    # a later version of the third account's order names the fourth account
+    moved["account_id"] = fourth[0]
+    moved["updated_at"] = "2025-07-01 10:00:00"
+    (raw / "orders").mkdir()
+    moved.to_csv(raw / "orders" / "2025-07-01.csv", index=False)
+    (raw / "transactions.csv").write_text(
+        "customer_id,order_id,customer_key,amount,transacted_at\n"
+        "X1,TX-1,,20.00,2025-06-01 10:00:00\n"
+        "X1,TX-2,,15.00,2025-06-02 10:00:00\n"
+        "X2,TX-3,,30.00,2025-06-03 10:00:00\n"
+    )
+    log = dbt(["build", *select], raw, database, work)
+    assert built_incrementally(work, "int_order_documents")
+    assert "int_order_documents: " not in log  # not rebuilt in full
+    after = owners()
+    assert after[merged_order] == after[other_order]
+    assert after[moved_order] == before[fourth[1]]
+    assert {"TX-1", "TX-2", "TX-3"} <= set(after)
+    equals_a_full_refresh("identity")
+
+    (raw / "transactions.csv").write_text(
+        "customer_id,order_id,customer_key,amount,transacted_at\n"
+        "X1,TX-1,,20.00,2025-06-01 10:00:00\n"
+        "X1,TX-2,,15.00,2025-06-02 10:00:00\n"
+    )
+    log = dbt(["build", *select], raw, database, work)
+    assert "int_order_documents: " not in log
+    assert "TX-3" not in owners()
+    equals_a_full_refresh("transactions")
+
+    products = (raw / "products.csv").read_text().splitlines(keepends=True)
+    fields = products[1].split(",")
+    fields[-1] = '"1.23"\n'
+    products[1] = ",".join(fields)
+    (raw / "products.csv").write_text("".join(products))
+    log = dbt(["build", *select], raw, database, work)
+    assert (
+        "int_order_documents: the products' costs changed; rebuilding it in full" in log
+    )
+    equals_a_full_refresh("costs")

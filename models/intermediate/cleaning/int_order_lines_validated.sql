@@ -129,4 +129,7 @@ triaged as (
 
 )
 
-select * from triaged
+select
+    *,
+    {{ run_timestamp() }} as triaged_at
+from triaged

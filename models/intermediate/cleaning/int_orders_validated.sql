@@ -102,4 +102,7 @@ triaged as (
 
 )
 
-select * from triaged
+select
+    *,
+    {{ run_timestamp() }} as triaged_at
+from triaged

@@ -4,7 +4,52 @@
     order_id; a row without one is its own order, `T<row>`; negative rows are
     refunds, see int_order_refunds). gross_revenue = line value - line
     discounts - order discount (merchandise, excluding shipping; for a credit
-    document the value it credits). Not cut at as_of_date. -#}
+    document the value it credits). Not cut at as_of_date.
+
+    Incremental by customer: a run rebuilds the documents of the customers
+    that order_documents_changed_customers finds (a new or re-triaged
+    order or line since the model was last built, a changed identity, any
+    transactions-file sale), after deleting theirs; a change it cannot
+    follow by customer (the product costs, a cleaning model rebuilt in
+    full) rebuilds it in full. Every run equals a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=[
+        "{% if is_incremental() %}{{ order_documents_changed_customers() }}{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where customer_id in "
+        ~ "(select customer_id from int_order_documents__changed){% endif %}",
+    ]
+) }}
+
+{%- set product_costs_digest -%}
+    (
+        select md5(coalesce(
+            string_agg(
+                product_id || ':' || coalesce(cast(unit_cost as varchar), ''),
+                ',' order by product_id
+            ),
+            ''
+        ))
+        from {{ ref('int_products_validated') }}
+        where row_status = 'kept'
+    )
+{%- endset %}
+
+{%- set built_at -%}(select max(built_at) from {{ this }}){%- endset %}
+
+{{ rebuild_in_full_when([
+    {'query': 'select ' ~ product_costs_digest ~ ' is distinct from '
+        ~ '(select any_value(product_costs_digest) from ' ~ this ~ ')',
+     'why': 'the products\' costs changed'},
+    {'query': 'select (select min(triaged_at) from '
+        ~ ref('int_orders_validated') ~ ') > ' ~ built_at
+        ~ ' or (select min(triaged_at) from '
+        ~ ref('int_order_lines_validated') ~ ') > ' ~ built_at,
+     'why': 'a cleaning model it reads was rebuilt in full'},
+], required_column='product_costs_digest') }}
+
 with
 
 orders as (
@@ -14,10 +59,38 @@ orders as (
 
 ),
 
+identity_map as (
+
+    select * from {{ ref('int_customer_identity_map') }}
+    {%- if is_incremental() %}
+    where customer_id in (
+        select customer_id from int_order_documents__changed
+    )
+    {%- endif %}
+
+),
+
+customer_orders as (
+
+    select
+        orders.*,
+        identity_map.customer_id
+    from orders
+    inner join identity_map
+        on
+            identity_map.source_system = 'shop'
+            and orders.account_id = identity_map.source_customer_id
+
+),
+
 order_lines as (
 
     select * from {{ ref('int_order_lines_validated') }}
-    where row_status = 'kept'
+    where
+        row_status = 'kept'
+        {%- if is_incremental() %}
+        and order_id in (select order_id from customer_orders)
+        {%- endif %}
 
 ),
 
@@ -32,12 +105,6 @@ transactions as (
 
     select * from {{ ref('int_transactions_validated') }}
     where row_status = 'kept'
-
-),
-
-identity_map as (
-
-    select * from {{ ref('int_customer_identity_map') }}
 
 ),
 
@@ -65,7 +132,8 @@ shop_orders as (
     select
         orders.order_id,
         orders.source_row_number as order_row_number,
-        identity_map.customer_id,
+        orders.customer_id,
+        orders.account_id as source_customer_id,
         'shop' as source_system,
         orders.order_status,
         orders.original_order_id,
@@ -86,11 +154,7 @@ shop_orders as (
         orders.refunded_amount as recorded_refund_amount,
         orders.refunded_at as recorded_refunded_at,
         orders.ordered_at
-    from orders
-    inner join identity_map
-        on
-            identity_map.source_system = 'shop'
-            and orders.account_id = identity_map.source_customer_id
+    from customer_orders as orders
     left join line_totals
         on orders.order_id = line_totals.order_id
 
@@ -102,6 +166,7 @@ transaction_orders as (
         transactions.order_key as order_id,
         cast(null as bigint) as order_row_number,
         identity_map.customer_id,
+        min(transactions.customer_source_id) as source_customer_id,
         'transactions' as source_system,
         'completed' as order_status,
         null as original_order_id,
@@ -142,6 +207,7 @@ final as (
         order_id,
         order_row_number,
         customer_id,
+        source_customer_id,
         source_system,
         order_status,
         original_order_id,
@@ -160,7 +226,9 @@ final as (
             as recorded_refund_amount,
         order_status = 'credit_note' as is_credit_note,
         recorded_refunded_at,
-        ordered_at
+        ordered_at,
+        {{ product_costs_digest }} as product_costs_digest,
+        {{ run_timestamp() }} as built_at
     from all_orders
 
 )

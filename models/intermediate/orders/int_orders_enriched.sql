@@ -46,7 +46,8 @@ sale_documents as (
 
     select
         * exclude (
-            is_credit_note, recorded_refund_amount, recorded_refunded_at
+            is_credit_note, recorded_refund_amount, recorded_refunded_at,
+            source_customer_id, product_costs_digest, built_at
         )
     from documents
     where not is_credit_note
