@@ -86,11 +86,10 @@ customer_orders as (
 order_lines as (
 
     select * from {{ ref('int_order_lines_validated') }}
-    where
-        row_status = 'kept'
-        {%- if is_incremental() %}
+    where row_status = 'kept'
+    {%- if is_incremental() %}
         and order_id in (select order_id from customer_orders)
-        {%- endif %}
+    {%- endif %}
 
 ),
 
