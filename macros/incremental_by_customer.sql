@@ -132,3 +132,101 @@
             = identity_map.source_customer_id
     where transactions.row_status = 'kept'
 {% endmacro %}
+
+
+{#- pre_hook of a model downstream of int_order_documents that is
+    incremental by customer (int_order_refunds, int_orders_enriched,
+    int_order_items_enriched: each customer's rows depend only on the
+    customer's documents, order lines and transactions, the product costs
+    and as_of_date) on an incremental run. Creates the temp table
+    `<model>__changed`, one row per customer whose rows may differ from the
+    stored ones:
+      - the customers of the documents built after the model's latest
+        built_at (int_order_documents rebuilds all of a customer's
+        documents together, and all of them when the costs change);
+      - the customers stored but no longer in the documents;
+      - when as_of_date moved since the model's latest built_at, the
+        customers with a document or a recorded refund dated between the
+        two dates;
+      - every customer with a row in the transactions file (its refunds
+        have no document).
+    The model stores the as_of_date it was built for in built_as_of_date
+    (the rows of its latest run say which). -#}
+{% macro order_chain_changed_customers() %}
+    create or replace temp table {{ this.identifier }}__changed as
+    with
+
+    stored as (
+
+        select
+            max(built_at) as built_at,
+            arg_max(built_as_of_date, built_at) as as_of_date
+        from {{ this }}
+
+    ),
+
+    dates as (
+
+        select
+            least(stored.as_of_date, as_of.as_of_date) as after_date,
+            greatest(stored.as_of_date, as_of.as_of_date) as until_date
+        from stored
+        cross join {{ ref('int_as_of_date') }} as as_of
+
+    ),
+
+    documents as (
+
+        select * from {{ ref('int_order_documents') }}
+
+    ),
+
+    vanished as (
+
+        select customer_id from {{ this }}
+        except
+        select customer_id from documents
+
+    )
+
+    select customer_id
+    from documents
+    where built_at > (select built_at from stored)
+    union
+    select customer_id from vanished
+    union
+    select documents.customer_id
+    from documents
+    cross join dates
+    where
+        (
+            cast(documents.ordered_at as date) > dates.after_date
+            and cast(documents.ordered_at as date) <= dates.until_date
+        )
+        or (
+            cast(documents.recorded_refunded_at as date) > dates.after_date
+            and cast(documents.recorded_refunded_at as date) <= dates.until_date
+        )
+    union
+    select identity_map.customer_id
+    from {{ ref('int_transactions_validated') }} as transactions
+    inner join {{ ref('int_customer_identity_map') }} as identity_map
+        on
+            identity_map.source_system = 'transactions'
+            and transactions.customer_source_id
+            = identity_map.source_customer_id
+    where transactions.row_status = 'kept'
+{% endmacro %}
+
+
+{#- The pre_hooks of a model incremental by customer whose changed
+    customers `changed_customers` (a macro name) finds: on an incremental
+    run, the temp table `<model>__changed`, then the deletion of those
+    customers' rows, which the run then inserts again. -#}
+{% macro by_customer_pre_hooks(changed_customers) %}
+    {{ return([
+        "{% if is_incremental() %}{{ " ~ changed_customers ~ "() }}{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where customer_id in "
+        ~ "(select customer_id from {{ this.identifier }}__changed){% endif %}",
+    ]) }}
+{% endmacro %}

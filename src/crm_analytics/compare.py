@@ -19,8 +19,9 @@ from pathlib import Path
 
 import duckdb
 
-RUN_METADATA_COLUMNS = ("evaluated_at", "triaged_at", "built_at")
-"""Columns that record when a build ran, not what it computed."""
+RUN_METADATA_COLUMNS = ("evaluated_at", "triaged_at", "built_at", "built_as_of_date")
+"""Columns that record when a build ran, not what it computed (a row an
+incremental run kept holds the as_of_date of the run that built it)."""
 
 
 def _comparable(column: str, data_type: str, alias: str = "") -> str:

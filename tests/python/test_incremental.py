@@ -20,7 +20,12 @@ INCREMENTAL_MODELS = (
     "int_web_events_validated",
     "int_email_events_validated",
     "int_order_documents",
+    "int_order_refunds",
+    "int_orders_enriched",
+    "int_order_items_enriched",
 )
+ORDER_CHAIN = INCREMENTAL_MODELS[4:]
+"""Incremental by customer; the others by row."""
 
 
 def dbt(command: list[str], raw_dir: Path, db_path: Path, work_dir: Path) -> str:
@@ -37,11 +42,7 @@ def compiled(work_dir: Path, model: str) -> str:
 
 def built_incrementally(work_dir: Path, model: str) -> bool:
     """Whether the model's last compiled SQL is its incremental form."""
-    scoped_by = (
-        "int_order_documents__changed"
-        if model == "int_order_documents"
-        else "changed_keys"
-    )
+    scoped_by = f"{model}__changed" if model in ORDER_CHAIN else "changed_keys"
     return scoped_by in compiled(work_dir, model)
 
 
@@ -257,34 +258,37 @@ def test_a_later_batch_changes_the_fate_of_lines_already_triaged(
 
 
 @pytest.mark.e2e
-def test_order_documents_follow_identity_account_transactions_and_cost_changes(
+def test_order_chain_follows_identity_account_transactions_cost_and_date_changes(
     batched: Path, tmp_path: Path
 ) -> None:
-    """int_order_documents, incremental by customer, equals a full refresh
-    after each change it must follow: two shop accounts that now resolve to
-    one customer (the accounts file changed), an order whose later version
-    names another account, a transactions file that appears and then loses
-    a row (built by customer, without a full rebuild), and a product whose
-    cost changed (a full rebuild, saying why)."""
+    """The order models incremental by customer (int_order_documents and
+    the models after it) equal a full refresh after each change they must
+    follow: two shop accounts that now resolve to one customer (the
+    accounts file changed), an order whose later version names another
+    account, a transactions file that appears and then loses a customer
+    (built by customer, without a full rebuild), as_of_date set back and
+    then unset, and a product whose cost changed (int_order_documents
+    rebuilt in full, saying why)."""
     raw = tmp_path / "raw"
     raw.mkdir()
     for path in batched.iterdir():
         if path.is_file():
             shutil.copy(path, raw / path.name)
     select = [
-        "--select", "+int_order_documents",
+        "--select", "+int_order_items_enriched",
         "--exclude-resource-type", "test", "unit_test",
     ]  # fmt: skip
     database = tmp_path / "incremental.duckdb"
     work = tmp_path / "incremental"
 
-    def equals_a_full_refresh(step: str) -> None:
+    def equals_a_full_refresh(step: str, *settings: str) -> None:
         full = tmp_path / f"full-{step}.duckdb"
-        dbt(["build", "--full-refresh", *select], raw, full, tmp_path / step)
-        incremental = table_digests(database, "intermediate")["int_order_documents"]
-        assert (
-            incremental == table_digests(full, "intermediate")["int_order_documents"]
-        ), step
+        command = ["build", "--full-refresh", *select, *settings]
+        dbt(command, raw, full, tmp_path / step)
+        incremental = table_digests(database, "intermediate")
+        refreshed = table_digests(full, "intermediate")
+        for model in ORDER_CHAIN:
+            assert incremental[model] == refreshed[model], (step, model)
 
     def owners() -> dict[str, str]:
         with duckdb.connect(str(database), read_only=True) as connection:
@@ -329,8 +333,9 @@ def test_order_documents_follow_identity_account_transactions_and_cost_changes(
         "X2,TX-3,,30.00,2025-06-03 10:00:00\n"
     )
     log = dbt(["build", *select], raw, database, work)
-    assert built_incrementally(work, "int_order_documents")
-    assert "int_order_documents: " not in log  # not rebuilt in full
+    for model in ORDER_CHAIN:
+        assert built_incrementally(work, model), model
+        assert f"{model}: " not in log, model  # not rebuilt in full
     after = owners()
     assert after[merged_order] == after[other_order]
     assert after[moved_order] == before[fourth[1]]
@@ -346,6 +351,13 @@ def test_order_documents_follow_identity_account_transactions_and_cost_changes(
     assert "int_order_documents: " not in log
     assert "TX-3" not in owners()
     equals_a_full_refresh("transactions")
+
+    earlier = ["--vars", "{as_of_date: '2025-06-01'}"]
+    dbt(["build", *select, *earlier], raw, database, work)
+    assert built_incrementally(work, "int_orders_enriched")
+    equals_a_full_refresh("earlier", *earlier)
+    dbt(["build", *select], raw, database, work)
+    equals_a_full_refresh("unset")
 
     products = (raw / "products.csv").read_text().splitlines(keepends=True)
     fields = products[1].split(",")

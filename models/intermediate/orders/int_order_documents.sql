@@ -16,11 +16,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook=[
-        "{% if is_incremental() %}{{ order_documents_changed_customers() }}{% endif %}",
-        "{% if is_incremental() %}delete from {{ this }} where customer_id in "
-        ~ "(select customer_id from int_order_documents__changed){% endif %}",
-    ]
+    pre_hook=by_customer_pre_hooks('order_documents_changed_customers')
 ) }}
 
 {%- set product_costs_digest -%}

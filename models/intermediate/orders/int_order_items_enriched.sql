@@ -2,20 +2,51 @@
     on or before as_of_date), with its customer, the order's status and the
     line's money. A credit document's lines are not here: its refund is in
     int_order_refunds and nets against the order it matched. The one place
-    line money is computed: fct_order_items publishes it. -#}
+    line money is computed: fct_order_items publishes it.
+
+    Incremental by customer: a run rebuilds the rows of the customers that
+    order_chain_changed_customers finds, after deleting theirs. Every run
+    equals a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=by_customer_pre_hooks('order_chain_changed_customers')
+) }}
+
+{{ rebuild_in_full_when([], required_column='built_as_of_date') }}
+
+{#- order_chain_changed_customers (a pre_hook) reads these too -#}
+-- depends_on: {{ ref('int_order_documents') }}
+-- depends_on: {{ ref('int_transactions_validated') }}
+-- depends_on: {{ ref('int_customer_identity_map') }}
+-- depends_on: {{ ref('int_as_of_date') }}
+
 with
-
-order_lines as (
-
-    select * from {{ ref('int_order_lines_validated') }}
-    where row_status = 'kept'
-
-),
 
 orders as (
 
     select * from {{ ref('int_orders_enriched') }}
     where order_status <> 'credit_note'
+    {%- if is_incremental() %}
+        and customer_id in (select customer_id from {{ this.identifier }}__changed)
+    {%- endif %}
+
+),
+
+order_lines as (
+
+    select * from {{ ref('int_order_lines_validated') }}
+    where row_status = 'kept'
+    {%- if is_incremental() %}
+        and order_id in (select order_id from orders)
+    {%- endif %}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
 
 ),
 
@@ -54,12 +85,15 @@ final as (
         order_lines.line_discount > 0 as is_discounted,
         orders.is_completed,
         orders.order_date,
-        orders.ordered_at
+        orders.ordered_at,
+        as_of.as_of_date as built_as_of_date,
+        {{ run_timestamp() }} as built_at
     from order_lines
     inner join orders
         on order_lines.order_id = orders.order_id
     left join products
         on order_lines.product_id = products.product_id
+    cross join as_of
 
 )
 

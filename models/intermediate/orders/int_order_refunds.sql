@@ -12,12 +12,33 @@
     stands alone). Sales that were cancelled or are pending are never
     matched. Cut at as_of_date: a refund made later has not happened yet
     (matching looks only at earlier sales, so the cut changes no match).
-    -#}
+
+    Incremental by customer: a run rebuilds the rows of the customers that
+    order_chain_changed_customers finds, after deleting theirs. Every run
+    equals a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=by_customer_pre_hooks('order_chain_changed_customers')
+) }}
+
+{{ rebuild_in_full_when([], required_column='built_as_of_date') }}
+
+{#- order_chain_changed_customers (a pre_hook) reads these too -#}
+-- depends_on: {{ ref('int_order_documents') }}
+-- depends_on: {{ ref('int_transactions_validated') }}
+-- depends_on: {{ ref('int_customer_identity_map') }}
+-- depends_on: {{ ref('int_as_of_date') }}
+
 with
 
 documents as (
 
     select * from {{ ref('int_order_documents') }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from {{ this.identifier }}__changed)
+    {%- endif %}
 
 ),
 
@@ -25,6 +46,9 @@ order_lines as (
 
     select * from {{ ref('int_order_lines_validated') }}
     where row_status = 'kept'
+    {%- if is_incremental() %}
+        and order_id in (select order_id from documents)
+    {%- endif %}
 
 ),
 
@@ -39,6 +63,9 @@ identity_map as (
 
     select * from {{ ref('int_customer_identity_map') }}
     where source_system = 'transactions'
+    {%- if is_incremental() %}
+        and customer_id in (select customer_id from {{ this.identifier }}__changed)
+    {%- endif %}
 
 ),
 
@@ -202,7 +229,9 @@ final as (
         end as match_method,
         cast(all_refunds.refund_amount as {{ money_type() }}) as refund_amount,
         cast(all_refunds.refunded_at as date) as refund_date,
-        all_refunds.refunded_at
+        all_refunds.refunded_at,
+        as_of.as_of_date as built_as_of_date,
+        {{ run_timestamp() }} as built_at
     from all_refunds
     left join named_matches
         on all_refunds.refund_id = named_matches.refund_id

@@ -10,18 +10,43 @@
     orders at least one kept line (a header whose every line was
     quarantined is no evidence of a purchase). Cut at as_of_date: an order
     placed later did not exist yet. The customer's order sequence
-    (customer_order_number, is_repeat_order) is counted over these. -#}
+    (customer_order_number, is_repeat_order) is counted over these.
+
+    Incremental by customer: a run rebuilds the rows of the customers that
+    order_chain_changed_customers finds, after deleting theirs. Every run
+    equals a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=by_customer_pre_hooks('order_chain_changed_customers')
+) }}
+
+{{ rebuild_in_full_when([], required_column='built_as_of_date') }}
+
+{#- order_chain_changed_customers (a pre_hook) reads these too -#}
+-- depends_on: {{ ref('int_order_documents') }}
+-- depends_on: {{ ref('int_transactions_validated') }}
+-- depends_on: {{ ref('int_customer_identity_map') }}
+-- depends_on: {{ ref('int_as_of_date') }}
+
 with
 
 documents as (
 
     select * from {{ ref('int_order_documents') }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from {{ this.identifier }}__changed)
+    {%- endif %}
 
 ),
 
 refunds as (
 
     select * from {{ ref('int_order_refunds') }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from {{ this.identifier }}__changed)
+    {%- endif %}
 
 ),
 
@@ -169,7 +194,9 @@ typed as (
 
 as_of_orders as (
 
-    select typed.*
+    select
+        typed.*,
+        as_of.as_of_date as built_as_of_date
     from typed
     inner join as_of
         on typed.order_date <= as_of.as_of_date
@@ -198,10 +225,12 @@ sequenced as (
 final as (
 
     select
-        * exclude (count_prior_completed_orders),
+        * exclude (count_prior_completed_orders, built_as_of_date),
         order_status = 'cancelled' as is_cancelled,
         order_status = 'returned' as is_returned,
-        count_prior_completed_orders > 0 as is_repeat_order
+        count_prior_completed_orders > 0 as is_repeat_order,
+        built_as_of_date,
+        {{ run_timestamp() }} as built_at
     from sequenced
 
 )
