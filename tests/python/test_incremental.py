@@ -265,8 +265,9 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     the models after it) equal a full refresh after each change they must
     follow: two shop accounts that now resolve to one customer (the
     accounts file changed), an order whose later version names another
-    account, a transactions file that appears and then loses a customer
-    (built by customer, without a full rebuild), as_of_date set back and
+    account, a transactions file that appears (with a refund of a customer
+    without sales) and then loses a customer (built by customer, without a
+    full rebuild), as_of_date set back and
     then unset, and a product whose cost changed (int_order_documents
     rebuilt in full, saying why)."""
     raw = tmp_path / "raw"
@@ -331,6 +332,7 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
         "X1,TX-1,,20.00,2025-06-01 10:00:00\n"
         "X1,TX-2,,15.00,2025-06-02 10:00:00\n"
         "X2,TX-3,,30.00,2025-06-03 10:00:00\n"
+        "X3,,,-5.00,2025-06-04 10:00:00\n"
     )
     log = dbt(["build", *select], raw, database, work)
     for model in ORDER_CHAIN:
@@ -346,6 +348,7 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
         "customer_id,order_id,customer_key,amount,transacted_at\n"
         "X1,TX-1,,20.00,2025-06-01 10:00:00\n"
         "X1,TX-2,,15.00,2025-06-02 10:00:00\n"
+        "X3,,,-7.00,2025-06-04 10:00:00\n"
     )
     log = dbt(["build", *select], raw, database, work)
     assert "int_order_documents: " not in log
