@@ -2650,7 +2650,7 @@ def render_daily(report: dict) -> list[str]:
             ),
             ("one-day run: tables reloaded in full", reloaded),
             ("base build: raw load", lambda d: _load_seconds(d["base"])),
-            ("one-day run: the four incremental models", incremental("daily")),
+            ("one-day run: the four incremental cleaning models", incremental("daily")),
             ("base build: the same four models", incremental("base")),
             (
                 "the scheduled fit models: base build / one-day run (fits kept)",
