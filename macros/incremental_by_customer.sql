@@ -2,7 +2,9 @@
     model of one dbt invocation. The incremental cleaning models stamp the
     rows they (re)triage with it (`triaged_at`), and a model incremental by
     customer its rows (`built_at`), so that a later model can tell which
-    rows changed since it last read them. -#}
+    rows changed since it last read them. This assumes the machine's clock
+    does not go back between runs: a run stamped earlier than the model's
+    latest built_at would be missed (`--full-refresh` rebuilds). -#}
 {% macro run_timestamp() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}
@@ -220,13 +222,35 @@
 
 
 {#- The pre_hooks of a model incremental by customer whose changed
-    customers `changed_customers` (a macro name) finds: on an incremental
+    customers `changed_customers` (a macro name, or a call with arguments)
+    finds: on an incremental
     run, the temp table `<model>__changed`, then the deletion of those
     customers' rows, which the run then inserts again. -#}
 {% macro by_customer_pre_hooks(changed_customers) %}
+    {%- set call = changed_customers if '(' in changed_customers
+        else changed_customers ~ '()' -%}
     {{ return([
-        "{% if is_incremental() %}{{ " ~ changed_customers ~ "() }}{% endif %}",
+        "{% if is_incremental() %}{{ " ~ call ~ " }}{% endif %}",
         "{% if is_incremental() %}delete from {{ this }} where customer_id in "
         ~ "(select customer_id from {{ this.identifier }}__changed){% endif %}",
     ]) }}
+{% endmacro %}
+
+
+{#- pre_hook of a mart that publishes a model incremental by customer
+    (`model`, a model name: fct_orders publishes int_orders_enriched) and
+    copies its built_at. Creates the temp table `<mart>__changed`: the
+    customers of the model's rows built after the mart's latest built_at,
+    and the customers the mart holds that the model no longer has. -#}
+{% macro published_changed_customers(model) %}
+    create or replace temp table {{ this.identifier }}__changed as
+    select customer_id
+    from {{ ref(model) }}
+    where built_at > (select max(built_at) from {{ this }})
+    union
+    (
+        select customer_id from {{ this }}
+        except
+        select customer_id from {{ ref(model) }}
+    )
 {% endmacro %}

@@ -26,6 +26,8 @@ INCREMENTAL_MODELS = (
 )
 ORDER_CHAIN = INCREMENTAL_MODELS[4:]
 """Incremental by customer; the others by row."""
+ORDER_MARTS = ("fct_orders", "fct_order_items")
+"""Marts that publish two of ORDER_CHAIN, incremental by customer too."""
 
 
 def dbt(command: list[str], raw_dir: Path, db_path: Path, work_dir: Path) -> str:
@@ -42,7 +44,8 @@ def compiled(work_dir: Path, model: str) -> str:
 
 def built_incrementally(work_dir: Path, model: str) -> bool:
     """Whether the model's last compiled SQL is its incremental form."""
-    scoped_by = f"{model}__changed" if model in ORDER_CHAIN else "changed_keys"
+    by_customer = (*ORDER_CHAIN, *ORDER_MARTS)
+    scoped_by = f"{model}__changed" if model in by_customer else "changed_keys"
     return scoped_by in compiled(work_dir, model)
 
 
@@ -126,7 +129,7 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
     database = tmp_path / "incremental.duckdb"
     work = tmp_path / "incremental"
     dbt(["build"], raw, database, work)
-    for model in INCREMENTAL_MODELS:
+    for model in (*INCREMENTAL_MODELS, *ORDER_MARTS):
         assert not built_incrementally(work, model), model
 
     base_fits = table_digests(database, "intermediate")
@@ -149,7 +152,7 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
             log = dbt(["build", "--vars", "{model_refit_days: 0}"], raw, database, work)
             for model in SCHEDULED_MODELS:
                 assert f"{model}: fitted (the stored fit, as of" in log, model
-        for model in INCREMENTAL_MODELS:
+        for model in (*INCREMENTAL_MODELS, *ORDER_MARTS):
             assert built_incrementally(work, model), model
 
     full = tmp_path / "full.duckdb"
@@ -261,8 +264,9 @@ def test_a_later_batch_changes_the_fate_of_lines_already_triaged(
 def test_order_chain_follows_identity_account_transactions_cost_and_date_changes(
     batched: Path, tmp_path: Path
 ) -> None:
-    """The order models incremental by customer (int_order_documents and
-    the models after it) equal a full refresh after each change they must
+    """The order models incremental by customer (int_order_documents, the
+    models after it and the marts publishing them) equal a full refresh
+    after each change they must
     follow: two shop accounts that now resolve to one customer (the
     accounts file changed), an order whose later version names another
     account, a transactions file that appears (with a refund of a customer
@@ -276,7 +280,7 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
         if path.is_file():
             shutil.copy(path, raw / path.name)
     select = [
-        "--select", "+int_order_items_enriched",
+        "--select", "+fct_order_items", "+fct_orders",
         "--exclude-resource-type", "test", "unit_test",
     ]  # fmt: skip
     database = tmp_path / "incremental.duckdb"
@@ -286,10 +290,11 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
         full = tmp_path / f"full-{step}.duckdb"
         command = ["build", "--full-refresh", *select, *settings]
         dbt(command, raw, full, tmp_path / step)
-        incremental = table_digests(database, "intermediate")
-        refreshed = table_digests(full, "intermediate")
-        for model in ORDER_CHAIN:
-            assert incremental[model] == refreshed[model], (step, model)
+        for schema, models in (("intermediate", ORDER_CHAIN), ("marts", ORDER_MARTS)):
+            incremental = table_digests(database, schema)
+            refreshed = table_digests(full, schema)
+            for model in models:
+                assert incremental[model] == refreshed[model], (step, model)
 
     def owners() -> dict[str, str]:
         with duckdb.connect(str(database), read_only=True) as connection:
@@ -335,7 +340,7 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
         "X3,,,-5.00,2025-06-04 10:00:00\n"
     )
     log = dbt(["build", *select], raw, database, work)
-    for model in ORDER_CHAIN:
+    for model in (*ORDER_CHAIN, *ORDER_MARTS):
         assert built_incrementally(work, model), model
         assert f"{model}: " not in log, model  # not rebuilt in full
     after = owners()
