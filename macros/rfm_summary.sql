@@ -6,7 +6,7 @@
     period and t = first period to as_of_date's period, in var
     rfm_time_unit; monetary_value = mean of the repeat periods' net revenue
     (0 for one-time buyers); rfm_time_unit names the unit. Used by the
-    per-customer base (int_customer_order_summary) and the CLV holdout. -#}
+    per-customer base (int_customer_order_history) and the CLV holdout. -#}
 {% macro rfm_summary(orders, as_of_date) -%}
     select
         customer_id,
@@ -14,9 +14,7 @@
         count(*) - 1 as frequency,
         date_diff('day', min(period_start), max(period_start))
         / {{ rfm_time_unit_days() }} as recency,
-        date_diff(
-            'day', min(period_start), {{ rfm_period_start(as_of_date) }}
-        ) / {{ rfm_time_unit_days() }} as t,
+        {{ rfm_t('min(period_start)', as_of_date) }} as t,
         -- the repeat periods are every period but the first: no window
         -- numbering them (a sort of every period, 1.4x the query's time)
         coalesce(
@@ -42,4 +40,12 @@
         group by 1, 2
     ) as purchase_periods
     group by 1
+{%- endmacro %}
+
+
+{#- lifetimes' T: from the first purchase period (`first_period_start`) to
+    the period of `as_of_date`, in var rfm_time_unit. -#}
+{% macro rfm_t(first_period_start, as_of_date) -%}
+    date_diff('day', {{ first_period_start }}, {{ rfm_period_start(as_of_date) }})
+    / {{ rfm_time_unit_days() }}
 {%- endmacro %}

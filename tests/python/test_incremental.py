@@ -23,9 +23,12 @@ INCREMENTAL_MODELS = (
     "int_order_refunds",
     "int_orders_enriched",
     "int_order_items_enriched",
+    "int_customer_order_history",
 )
 ORDER_CHAIN = INCREMENTAL_MODELS[4:]
 """Incremental by customer; the others by row."""
+PER_CUSTOMER_BASE = "int_customer_order_summary"
+"""Rebuilt in full from int_customer_order_history (one row per customer)."""
 ORDER_MARTS = ("fct_orders", "fct_order_items")
 """Marts that publish two of ORDER_CHAIN, incremental by customer too."""
 
@@ -265,22 +268,24 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     batched: Path, tmp_path: Path
 ) -> None:
     """The order models incremental by customer (int_order_documents, the
-    models after it and the marts publishing them) equal a full refresh
+    models after it, the per-customer base's history and the marts
+    publishing them) equal a full refresh
     after each change they must
     follow: two shop accounts that now resolve to one customer (the
     accounts file changed), an order whose later version names another
     account, a transactions file that appears (with a refund of a customer
     without sales) and then loses a customer (built by customer, without a
     full rebuild), as_of_date set back and
-    then unset, and a product whose cost changed (int_order_documents
-    rebuilt in full, saying why)."""
+    then unset, a product whose cost changed (int_order_documents
+    rebuilt in full, saying why), and a changed RFM setting
+    (int_customer_order_history rebuilt in full, saying why)."""
     raw = tmp_path / "raw"
     raw.mkdir()
     for path in batched.iterdir():
         if path.is_file():
             shutil.copy(path, raw / path.name)
     select = [
-        "--select", "+fct_order_items", "+fct_orders",
+        "--select", "+fct_order_items", "+fct_orders", f"+{PER_CUSTOMER_BASE}",
         "--exclude-resource-type", "test", "unit_test",
     ]  # fmt: skip
     database = tmp_path / "incremental.duckdb"
@@ -290,7 +295,10 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
         full = tmp_path / f"full-{step}.duckdb"
         command = ["build", "--full-refresh", *select, *settings]
         dbt(command, raw, full, tmp_path / step)
-        for schema, models in (("intermediate", ORDER_CHAIN), ("marts", ORDER_MARTS)):
+        for schema, models in (
+            ("intermediate", (*ORDER_CHAIN, PER_CUSTOMER_BASE)),
+            ("marts", ORDER_MARTS),
+        ):
             incremental = table_digests(database, schema)
             refreshed = table_digests(full, schema)
             for model in models:
@@ -377,3 +385,12 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
         "int_order_documents: the products' costs changed; rebuilding it in full" in log
     )
     equals_a_full_refresh("costs")
+
+    weekly = ["--vars", "{rfm_time_unit: week, rfm_period_grain: week}"]
+    log = dbt(["build", *select, *weekly], raw, database, work)
+    assert (
+        "int_customer_order_history: rfm_time_unit or rfm_period_grain changed; "
+        "rebuilding it in full" in log
+    )
+    assert "int_order_documents: " not in log
+    equals_a_full_refresh("weekly", *weekly)
