@@ -136,6 +136,34 @@
 {% endmacro %}
 
 
+{#- Two CTEs of a change rule (the pre_hook of a model incremental by
+    customer that stores built_at and built_as_of_date): `stored`, the
+    model's latest built_at and the as_of_date of that run; `dates`, that
+    date and the current as_of_date in order (after_date, until_date): a
+    date between them, after the first and up to the second, is one
+    as_of_date moved across. -#}
+{% macro latest_build_ctes() %}
+    stored as (
+
+        select
+            max(built_at) as built_at,
+            arg_max(built_as_of_date, built_at) as as_of_date
+        from {{ this }}
+
+    ),
+
+    dates as (
+
+        select
+            least(stored.as_of_date, as_of.as_of_date) as after_date,
+            greatest(stored.as_of_date, as_of.as_of_date) as until_date
+        from stored
+        cross join {{ ref('int_as_of_date') }} as as_of
+
+    ),
+{%- endmacro %}
+
+
 {#- pre_hook of a model downstream of int_order_documents that is
     incremental by customer (int_order_refunds, int_orders_enriched,
     int_order_items_enriched: each customer's rows depend only on the
@@ -158,24 +186,7 @@
     create or replace temp table {{ this.identifier }}__changed as
     with
 
-    stored as (
-
-        select
-            max(built_at) as built_at,
-            arg_max(built_as_of_date, built_at) as as_of_date
-        from {{ this }}
-
-    ),
-
-    dates as (
-
-        select
-            least(stored.as_of_date, as_of.as_of_date) as after_date,
-            greatest(stored.as_of_date, as_of.as_of_date) as until_date
-        from stored
-        cross join {{ ref('int_as_of_date') }} as as_of
-
-    ),
+    {{ latest_build_ctes() }}
 
     documents as (
 
@@ -237,11 +248,27 @@
 {% endmacro %}
 
 
-{#- pre_hook of a mart that publishes a model incremental by customer
-    (`model`, a model name: fct_orders publishes int_orders_enriched) and
-    copies its built_at. Creates the temp table `<mart>__changed`: the
-    customers of the model's rows built after the mart's latest built_at,
-    and the customers the mart holds that the model no longer has. -#}
+{#- The filter of a model incremental by customer on its inputs: on an
+    incremental run, customer_id is one of the customers of the temp table
+    `<model>__changed` (which by_customer_pre_hooks makes); else true. -#}
+{% macro of_changed_customers() -%}
+    {%- if is_incremental() -%}
+        customer_id in (select customer_id from {{ this.identifier }}__changed)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- pre_hook of a model that publishes or aggregates a model incremental
+    by customer (`model`, a model name: fct_orders publishes
+    int_orders_enriched, int_customer_order_history aggregates it). Creates
+    the temp table `<this model>__changed`: the customers of the model's
+    rows built after this one's latest built_at, and the customers this
+    one holds that the model no longer has. Sound when this one's rows of a
+    customer depend only on the model's rows of that customer, and its
+    built_at is never earlier than the built_at of the rows it read (a
+    copy of theirs, or its own run's). -#}
 {% macro published_changed_customers(model) %}
     create or replace temp table {{ this.identifier }}__changed as
     select customer_id
@@ -253,4 +280,129 @@
         except
         select customer_id from {{ ref(model) }}
     )
+{% endmacro %}
+
+
+{#- The NPS responses and support tickets of each customer x month, as one
+    select (customer_id, kpi_month, count_nps_responses, count_promoters,
+    count_passives, count_detractors, count_tickets_opened; zeros, never
+    null): int_customer_months' satisfaction columns, and what
+    customer_months_changed_customers compares with the stored ones. -#}
+{% macro customer_satisfaction_months() %}
+    select * from (
+        select
+            coalesce(responses.customer_id, tickets.customer_id) as customer_id,
+            coalesce(responses.kpi_month, tickets.kpi_month) as kpi_month,
+            coalesce(responses.count_nps_responses, 0) as count_nps_responses,
+            coalesce(responses.count_promoters, 0) as count_promoters,
+            coalesce(responses.count_passives, 0) as count_passives,
+            coalesce(responses.count_detractors, 0) as count_detractors,
+            coalesce(tickets.count_tickets_opened, 0) as count_tickets_opened
+        from (
+            select
+                customer_id,
+                cast(date_trunc('month', responded_date) as date) as kpi_month,
+                count(*) as count_nps_responses,
+                count(*) filter (where nps_class = 'promoter') as count_promoters,
+                count(*) filter (where nps_class = 'passive') as count_passives,
+                count(*) filter (where nps_class = 'detractor')
+                    as count_detractors
+            from {{ ref('int_survey_responses_enriched') }}
+            where nps_score is not null
+            group by 1, 2
+        ) as responses
+        full outer join (
+            select
+                customer_id,
+                cast(date_trunc('month', opened_date) as date) as kpi_month,
+                count(*) as count_tickets_opened
+            from {{ ref('int_tickets_enriched') }}
+            group by 1, 2
+        ) as tickets
+            on
+                responses.customer_id = tickets.customer_id
+                and responses.kpi_month = tickets.kpi_month
+    ) as satisfaction_months
+{% endmacro %}
+
+
+{#- pre_hook of int_customer_months on an incremental run. Creates the temp
+    table int_customer_months__changed, one row per customer whose rows may
+    differ from the stored ones:
+      - the customers of int_orders_enriched's rows built after the
+        model's latest built_at (it rebuilds all of a customer's rows
+        together, every customer whose orders or refunds as_of_date moved
+        across, and the customers int_order_refunds rebuilt, whose refunds
+        it reads; the per-customer history follows it);
+      - the customers stored with order rows that int_orders_enriched no
+        longer has (an identity change, say);
+      - the customers whose NPS responses or tickets by month differ from
+        the stored ones (those models are rebuilt in every run: compared,
+        not stamped);
+      - when as_of_date moved since the latest run, the customers with a
+        purchase day whose churn event (the day + churn_inactivity_days)
+        falls between the two dates. -#}
+{% macro customer_months_changed_customers() %}
+    create or replace temp table {{ this.identifier }}__changed as
+    with
+
+    {{ latest_build_ctes() }}
+
+    orders as (
+
+        select * from {{ ref('int_orders_enriched') }}
+
+    ),
+
+    satisfaction_now as (
+
+        {{ customer_satisfaction_months() }}
+
+    ),
+
+    satisfaction_stored as (
+
+        select
+            customer_id,
+            kpi_month,
+            count_nps_responses,
+            count_promoters,
+            count_passives,
+            count_detractors,
+            count_tickets_opened
+        from {{ this }}
+        where count_nps_responses > 0 or count_tickets_opened > 0
+
+    ),
+
+    satisfaction_changed as (
+
+        (select * from satisfaction_now except select * from satisfaction_stored)
+        union all
+        (select * from satisfaction_stored except select * from satisfaction_now)
+
+    )
+
+    select customer_id
+    from orders
+    where built_at > (select built_at from stored)
+    union
+    (
+        select customer_id from {{ this }}
+        where count_order_rows > 0
+        except
+        select customer_id from orders
+    )
+    union
+    select customer_id from satisfaction_changed
+    union
+    select orders.customer_id
+    from orders
+    cross join dates
+    where
+        orders.is_completed
+        and orders.order_date + {{ var('churn_inactivity_days') }}
+        > dates.after_date
+        and orders.order_date + {{ var('churn_inactivity_days') }}
+        <= dates.until_date
 {% endmacro %}

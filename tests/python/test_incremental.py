@@ -24,13 +24,14 @@ INCREMENTAL_MODELS = (
     "int_orders_enriched",
     "int_order_items_enriched",
     "int_customer_order_history",
+    "int_customer_months",
 )
 ORDER_CHAIN = INCREMENTAL_MODELS[4:]
 """Incremental by customer; the others by row."""
 PER_CUSTOMER_BASE = "int_customer_order_summary"
 """Rebuilt in full from int_customer_order_history (one row per customer)."""
-ORDER_MARTS = ("fct_orders", "fct_order_items")
-"""Marts that publish two of ORDER_CHAIN, incremental by customer too."""
+ORDER_MARTS = ("fct_orders", "fct_order_items", "fct_customer_months")
+"""Marts that publish three of ORDER_CHAIN, incremental by customer too."""
 
 
 def dbt(command: list[str], raw_dir: Path, db_path: Path, work_dir: Path) -> str:
@@ -268,24 +269,27 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     batched: Path, tmp_path: Path
 ) -> None:
     """The order models incremental by customer (int_order_documents, the
-    models after it, the per-customer base's history and the marts
-    publishing them) equal a full refresh
+    models after it, the per-customer base's history, the customer months
+    and the marts publishing them) equal a full refresh
     after each change they must
     follow: two shop accounts that now resolve to one customer (the
     accounts file changed), an order whose later version names another
     account, a transactions file that appears (with a refund of a customer
     without sales) and then loses a customer (built by customer, without a
     full rebuild), as_of_date set back and
-    then unset, a product whose cost changed (int_order_documents
-    rebuilt in full, saying why), and a changed RFM setting
-    (int_customer_order_history rebuilt in full, saying why)."""
+    then unset, NPS responses and tickets that changed (built by
+    customer), a product whose cost changed (int_order_documents rebuilt
+    in full, saying why), and changed RFM and churn settings
+    (int_customer_order_history and int_customer_months rebuilt in full,
+    saying why)."""
     raw = tmp_path / "raw"
     raw.mkdir()
     for path in batched.iterdir():
         if path.is_file():
             shutil.copy(path, raw / path.name)
     select = [
-        "--select", "+fct_order_items", "+fct_orders", f"+{PER_CUSTOMER_BASE}",
+        "--select", "+fct_order_items", "+fct_orders", "+fct_customer_months",
+        f"+{PER_CUSTOMER_BASE}",
         "--exclude-resource-type", "test", "unit_test",
     ]  # fmt: skip
     database = tmp_path / "incremental.duckdb"
@@ -375,6 +379,24 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     dbt(["build", *select], raw, database, work)
     equals_a_full_refresh("unset")
 
+    # a response's score, another's month and a ticket change
+    responses = pd.read_csv(
+        raw / "survey_responses.csv", dtype=str, keep_default_na=False
+    )
+    scored = responses[responses["nps_score"] != ""].index
+    responses.loc[scored[0], "nps_score"] = (
+        "0" if responses.loc[scored[0], "nps_score"] != "0" else "10"
+    )
+    responses.loc[scored[1], "responded_at"] = "2024-02-10 10:00:00"
+    responses.to_csv(raw / "survey_responses.csv", index=False)
+    tickets = (raw / "tickets.csv").read_text().splitlines(keepends=True)
+    (raw / "tickets.csv").write_text("".join(tickets[:-1]))
+    log = dbt(["build", *select], raw, database, work)
+    for model in ("int_customer_months", "fct_customer_months"):
+        assert built_incrementally(work, model), model
+        assert f"{model}: " not in log, model
+    equals_a_full_refresh("satisfaction")
+
     products = (raw / "products.csv").read_text().splitlines(keepends=True)
     fields = products[1].split(",")
     fields[-1] = '"1.23"\n'
@@ -394,3 +416,8 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     )
     assert "int_order_documents: " not in log
     equals_a_full_refresh("weekly", *weekly)
+
+    churn = ["--vars", "{churn_inactivity_days: 60}"]
+    log = dbt(["build", *select, *churn], raw, database, work)
+    assert "int_customer_months: churn_inactivity_days changed; rebuilding" in log
+    equals_a_full_refresh("churn", *churn)

@@ -41,9 +41,7 @@ with
 orders as (
 
     select * from {{ ref('int_orders_enriched') }}
-    {%- if is_incremental() %}
-    where customer_id in (select customer_id from {{ this.identifier }}__changed)
-    {%- endif %}
+    where {{ of_changed_customers() }}
 
 ),
 

@@ -58,11 +58,7 @@ orders as (
 identity_map as (
 
     select * from {{ ref('int_customer_identity_map') }}
-    {%- if is_incremental() %}
-    where customer_id in (
-        select customer_id from int_order_documents__changed
-    )
-    {%- endif %}
+    where {{ of_changed_customers() }}
 
 ),
 

@@ -27,10 +27,9 @@ with
 orders as (
 
     select * from {{ ref('int_orders_enriched') }}
-    where order_status <> 'credit_note'
-    {%- if is_incremental() %}
-        and customer_id in (select customer_id from {{ this.identifier }}__changed)
-    {%- endif %}
+    where
+        order_status <> 'credit_note'
+        and {{ of_changed_customers() }}
 
 ),
 

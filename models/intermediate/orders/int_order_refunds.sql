@@ -36,9 +36,7 @@ with
 documents as (
 
     select * from {{ ref('int_order_documents') }}
-    {%- if is_incremental() %}
-    where customer_id in (select customer_id from {{ this.identifier }}__changed)
-    {%- endif %}
+    where {{ of_changed_customers() }}
 
 ),
 
@@ -62,10 +60,9 @@ transactions as (
 identity_map as (
 
     select * from {{ ref('int_customer_identity_map') }}
-    where source_system = 'transactions'
-    {%- if is_incremental() %}
-        and customer_id in (select customer_id from {{ this.identifier }}__changed)
-    {%- endif %}
+    where
+        source_system = 'transactions'
+        and {{ of_changed_customers() }}
 
 ),
 

@@ -35,18 +35,14 @@ with
 documents as (
 
     select * from {{ ref('int_order_documents') }}
-    {%- if is_incremental() %}
-    where customer_id in (select customer_id from {{ this.identifier }}__changed)
-    {%- endif %}
+    where {{ of_changed_customers() }}
 
 ),
 
 refunds as (
 
     select * from {{ ref('int_order_refunds') }}
-    {%- if is_incremental() %}
-    where customer_id in (select customer_id from {{ this.identifier }}__changed)
-    {%- endif %}
+    where {{ of_changed_customers() }}
 
 ),
 

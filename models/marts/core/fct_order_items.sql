@@ -19,9 +19,7 @@ with
 order_items as (
 
     select * from {{ ref('int_order_items_enriched') }}
-    {%- if is_incremental() %}
-    where customer_id in (select customer_id from {{ this.identifier }}__changed)
-    {%- endif %}
+    where {{ of_changed_customers() }}
 
 ),
 

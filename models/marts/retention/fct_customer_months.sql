@@ -1,245 +1,51 @@
-{#- Customer activity by month, and the monthly KPIs' one definition, at
-    the finest grain they add up from: one row per customer x month with an
-    order, a refund, a churn event, an NPS response or a ticket, up to
-    as_of_date. fct_kpi_monthly sums it over customers,
-    fct_kpi_monthly_by_segment over the customers of a segment and country,
-    fct_nps_monthly over the responses; the semantic layer's KPI metrics
-    are defined on it.
-      revenue   the accountant's rule: a sale counts in its order month at
-                its value before refunds (sum_sales_revenue), a refund in
-                the month it was made; sum_net_revenue = the two netted, so
-                a refund never rewrites a closed month;
-      customers active: a completed order in the month; new: the month of
-                the first completed order; a churn event: var
-                churn_inactivity_days pass after a purchase day with no next
-                purchase in between, dated at purchase + that many days. -#}
+{#- One row per customer x month with an order, a refund, a churn event, an
+    NPS response or a ticket, up to as_of_date: the published face of
+    int_customer_months, which owns the logic (revenue by the accountant's
+    rule, active, new, churn events). Incremental by customer as that model
+    is: a run copies the rows of the customers it rebuilt since the mart's
+    latest built_at. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=by_customer_pre_hooks(
+        "published_changed_customers('int_customer_months')"
+    )
+) }}
+
+{{ rebuild_in_full_when([], required_column='built_at') }}
+
 with
-
-orders as (
-
-    select * from {{ ref('int_orders_enriched') }}
-
-),
-
-refunds as (
-
-    select * from {{ ref('int_order_refunds') }}
-
-),
-
-responses as (
-
-    select * from {{ ref('int_survey_responses_enriched') }}
-    where nps_score is not null
-
-),
-
-tickets as (
-
-    select * from {{ ref('int_tickets_enriched') }}
-
-),
-
-order_summary as (
-
-    select * from {{ ref('int_customer_order_summary') }}
-
-),
-
-as_of as (
-
-    select * from {{ ref('int_as_of_date') }}
-
-),
-
-order_months as (
-
-    select
-        customer_id,
-        cast(date_trunc('month', order_date) as date) as kpi_month,
-        count(*) filter (where order_status <> 'credit_note') as count_orders,
-        count(*) filter (where is_completed) as count_completed_orders,
-        sum(gross_revenue) as sum_gross_revenue,
-        {#- the sale before its refunds, which count in their own month -#}
-        sum(net_revenue + refunded_amount) as sum_sales_revenue
-    from orders
-    group by 1, 2
-
-),
-
-refund_months as (
-
-    select
-        customer_id,
-        cast(date_trunc('month', refund_date) as date) as kpi_month,
-        sum(refund_amount) as sum_refunded_amount
-    from refunds
-    group by 1, 2
-
-),
-
-purchase_gaps as (
-
-    select
-        customer_id,
-        order_date,
-        lead(order_date) over (
-            partition by customer_id order by order_date
-        ) as next_order_date
-    from (
-        select distinct
-            customer_id,
-            order_date
-        from orders
-        where is_completed
-    ) as purchase_days
-
-),
-
-churn_months as (
-
-    select
-        purchase_gaps.customer_id,
-        cast(
-            date_trunc(
-                'month',
-                purchase_gaps.order_date
-                + {{ var('churn_inactivity_days') }}
-            ) as date
-        ) as kpi_month,
-        count(*) as count_churn_events
-    from purchase_gaps
-    cross join as_of
-    where
-        purchase_gaps.order_date + {{ var('churn_inactivity_days') }}
-        <= as_of.as_of_date
-        and (
-            purchase_gaps.next_order_date is null
-            or purchase_gaps.next_order_date
-            > purchase_gaps.order_date + {{ var('churn_inactivity_days') }}
-        )
-    group by 1, 2
-
-),
-
-response_months as (
-
-    select
-        customer_id,
-        cast(date_trunc('month', responded_date) as date) as kpi_month,
-        count(*) as count_nps_responses,
-        count(*) filter (where nps_class = 'promoter') as count_promoters,
-        count(*) filter (where nps_class = 'passive') as count_passives,
-        count(*) filter (where nps_class = 'detractor') as count_detractors
-    from responses
-    group by 1, 2
-
-),
-
-ticket_months as (
-
-    select
-        customer_id,
-        cast(date_trunc('month', opened_date) as date) as kpi_month,
-        count(*) as count_tickets_opened
-    from tickets
-    group by 1, 2
-
-),
 
 customer_months as (
 
-    select
-        customer_id,
-        kpi_month
-    from order_months
-    union
-    select
-        customer_id,
-        kpi_month
-    from refund_months
-    union
-    select
-        customer_id,
-        kpi_month
-    from churn_months
-    union
-    select
-        customer_id,
-        kpi_month
-    from response_months
-    union
-    select
-        customer_id,
-        kpi_month
-    from ticket_months
+    select * from {{ ref('int_customer_months') }}
+    where {{ of_changed_customers() }}
 
 ),
 
 final as (
 
     select
-        customer_months.customer_id || ':' || customer_months.kpi_month
-            as customer_month_id,
-        customer_months.customer_id,
-        coalesce(order_months.count_orders, 0) as count_orders,
-        coalesce(order_months.count_completed_orders, 0)
-            as count_completed_orders,
-        cast(
-            coalesce(order_months.sum_gross_revenue, 0) as {{ money_type() }}
-        ) as sum_gross_revenue,
-        cast(
-            coalesce(order_months.sum_sales_revenue, 0) as {{ money_type() }}
-        ) as sum_sales_revenue,
-        cast(
-            coalesce(refund_months.sum_refunded_amount, 0)
-            as {{ money_type() }}
-        ) as sum_refunded_amount,
-        cast(
-            coalesce(order_months.sum_sales_revenue, 0)
-            - coalesce(refund_months.sum_refunded_amount, 0)
-            as {{ money_type() }}
-        ) as sum_net_revenue,
-        coalesce(churn_months.count_churn_events, 0) as count_churn_events,
-        coalesce(response_months.count_nps_responses, 0)
-            as count_nps_responses,
-        coalesce(response_months.count_promoters, 0) as count_promoters,
-        coalesce(response_months.count_passives, 0) as count_passives,
-        coalesce(response_months.count_detractors, 0) as count_detractors,
-        coalesce(ticket_months.count_tickets_opened, 0)
-            as count_tickets_opened,
-        coalesce(order_months.count_completed_orders, 0) > 0 as is_active,
-        coalesce(
-            customer_months.kpi_month
-            = cast(
-                date_trunc('month', order_summary.first_purchase_date) as date
-            ),
-            false
-        ) as is_new,
-        customer_months.kpi_month
+        customer_month_id,
+        customer_id,
+        count_orders,
+        count_completed_orders,
+        sum_gross_revenue,
+        sum_sales_revenue,
+        sum_refunded_amount,
+        sum_net_revenue,
+        count_churn_events,
+        count_nps_responses,
+        count_promoters,
+        count_passives,
+        count_detractors,
+        count_tickets_opened,
+        is_active,
+        is_new,
+        kpi_month,
+        built_at
     from customer_months
-    left join order_months
-        on
-            customer_months.customer_id = order_months.customer_id
-            and customer_months.kpi_month = order_months.kpi_month
-    left join refund_months
-        on
-            customer_months.customer_id = refund_months.customer_id
-            and customer_months.kpi_month = refund_months.kpi_month
-    left join churn_months
-        on
-            customer_months.customer_id = churn_months.customer_id
-            and customer_months.kpi_month = churn_months.kpi_month
-    left join response_months
-        on
-            customer_months.customer_id = response_months.customer_id
-            and customer_months.kpi_month = response_months.kpi_month
-    left join ticket_months
-        on
-            customer_months.customer_id = ticket_months.customer_id
-            and customer_months.kpi_month = ticket_months.kpi_month
-    left join order_summary
-        on customer_months.customer_id = order_summary.customer_id
 
 )
 
