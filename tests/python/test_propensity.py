@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -593,3 +595,32 @@ def test_stored_scoring_models_are_stale_when_they_no_longer_match():
     assert stale_scoring_models(stored.iloc[:1], published) == (
         "no stored purchase_propensity model"
     )
+
+
+def test_stored_models_load_one_at_a_time(monkeypatch):
+    # skops parses array headers with ast, which CPython 3.11 does not make
+    # safe across threads: two models loading at once must not overlap.
+    from crm_analytics.ml import propensity
+
+    blob = dump_model(
+        fit_propensity(snapshot(500, 1), churn_label, 1, candidate="logistic")
+    )
+    real_loads = propensity.skops.io.loads
+    active, most = [0], [0]
+
+    def watched_loads(*args, **kwargs):
+        active[0] += 1
+        most[0] = max(most[0], active[0])
+        time.sleep(0.05)
+        try:
+            return real_loads(*args, **kwargs)
+        finally:
+            active[0] -= 1
+
+    monkeypatch.setattr(propensity.skops.io, "loads", watched_loads)
+    threads = [threading.Thread(target=load_model, args=(blob,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1

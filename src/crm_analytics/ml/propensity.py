@@ -33,6 +33,7 @@ probability is that feature's contribution.
 
 from __future__ import annotations
 
+import threading
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -329,11 +330,23 @@ def dump_model(model: PropensityModel) -> bytes:
     return skops.io.dumps(state, compression=zipfile.ZIP_DEFLATED)
 
 
+_LOAD_LOCK = threading.Lock()
+"""One load at a time in a process. dbt runs the churn and the purchase
+models in two threads of one process, and both load stored models. skops
+reads each array with numpy, which parses the array's header with
+``ast.literal_eval``; CPython 3.11 keeps the AST converter's recursion
+count per interpreter, not per thread, so two threads parsing at once can
+fail with ``SystemError: AST constructor recursion depth mismatch``
+(python/cpython#106905). A demo build in the tests failed so, once."""
+
+
 def load_model(blob: bytes) -> PropensityModel:
     """The model :func:`dump_model` stored. Only :data:`TRUSTED_TYPES` and
     skops's defaults load; any other type raises skops's
-    UntrustedTypesFoundException before anything is made."""
-    state = skops.io.loads(bytes(blob), trusted=list(TRUSTED_TYPES))
+    UntrustedTypesFoundException before anything is made. Loads in one
+    process run one at a time (:data:`_LOAD_LOCK`)."""
+    with _LOAD_LOCK:
+        state = skops.io.loads(bytes(blob), trusted=list(TRUSTED_TYPES))
     state["medians"] = pd.Series(state["medians"], dtype=float)
     state["features"] = tuple(state["features"])
     return PropensityModel(**state)
