@@ -1113,10 +1113,11 @@ def bench_size(customers: int, args, hash_key: str, ref_python: Path | None) -> 
     log(f"  {result['pandas_vs_sql']}")
 
     # 3. the floor, and our RFM / association models on their own
-    log("dim_customer_rfm and fct_product_associations alone (1 dbt thread)")
+    log("dim_customer_rfm, int_order_baskets and fct_product_associations "
+        "alone (1 dbt thread)")  # fmt: skip
     alone = measure(
         [DBT, "run", "--threads", "1", "--select", "dim_customer_rfm",
-         "fct_product_associations"],
+         "int_order_baskets", "fct_product_associations"],
         size_dir / "dbt_alone.log",
         "models alone",
         env=dbt_env(size_dir, raw_dir, "target-alone", hash_key),
@@ -1194,8 +1195,13 @@ def bench_size(customers: int, args, hash_key: str, ref_python: Path | None) -> 
             timeout=args.ref_timeout,
         )  # fmt: skip
         ours_seconds = alone_times["fct_product_associations"]
+        # Our encoding: the baskets as sorted item-key lists, which the
+        # rules count from as mlxtend's fpgrowth counts from its one-hot
+        # frame; each is shown apart from the mining, and with it.
+        ours_encode_seconds = alone_times["int_order_baskets"]
         assoc: dict = {
             "ours_seconds": round(ours_seconds, 3),
+            "ours_encode_seconds": round(ours_encode_seconds, 3),
             "ours_seconds_in_full_build": round(
                 full_times["fct_product_associations"], 3
             ),
@@ -1207,7 +1213,9 @@ def bench_size(customers: int, args, hash_key: str, ref_python: Path | None) -> 
             mlx_seconds = theirs["mine_seconds"] + theirs["rules_seconds"]
             assoc["ratio"] = round(mlx_seconds / ours_seconds, 2)
             assoc["ratio_with_encoding"] = round(
-                (mlx_seconds + theirs["encode_seconds"]) / ours_seconds, 2
+                (mlx_seconds + theirs["encode_seconds"])
+                / (ours_seconds + ours_encode_seconds),
+                2,
             )
             assoc["comparison"] = compare_rules(
                 export / "rules.parquet", size_dir / "mlxtend_rules.parquet"
@@ -1924,10 +1932,16 @@ def target_rows(report: dict) -> list[dict]:
         add(target, this_run, "-", "**missed** (mlxtend did not finish)")
     else:
         equal = assoc["comparison"]["equal"]
+        with_encoding = ""
+        if "ours_encode_seconds" in assoc:
+            with_encoding = (
+                f" ({fmt_x(assoc['ratio_with_encoding'])} with encoding on both sides)"
+            )
         add(
             target,
             this_run,
-            f"{fmt_x(assoc['ratio'])}, metrics {'equal' if equal else 'differ'}",
+            f"{fmt_x(assoc['ratio'])}{with_encoding}, metrics "
+            f"{'equal' if equal else 'differ'}",
             _met(assoc["ratio"] >= ASSOCIATIONS_RATIO and equal),
         )
 
@@ -2233,7 +2247,11 @@ def render(report: dict) -> str:
             "`fpgrowth(max_len=2)`, `association_rules(metric='confidence')`; "
             "its time is fpgrowth + association_rules (encoding shown "
             "apart). Ours: `fct_product_associations` alone (`dbt run "
-            "--threads 1`). Equal metrics: the same rules, with support, "
+            "--threads 1`), which counts the rules from "
+            "`int_order_baskets`, the baskets as sorted lists of integer "
+            "item keys: that model is our encoding, shown apart as "
+            "mlxtend's is, and both ratios are given, without and with "
+            "encoding. Equal metrics: the same rules, with support, "
             f"confidence and lift within {METRIC_ATOL:g}.",
             "",
             head,
@@ -2247,6 +2265,11 @@ def render(report: dict) -> str:
                 "ours: fct_product_associations",
                 fmt_s,
                 pick("associations", "ours_seconds"),
+            ),
+            row(
+                "ours: int_order_baskets (encoding)",
+                fmt_s,
+                pick("associations", "ours_encode_seconds"),
             ),
             row("mlxtend: fpgrowth + association_rules", mlxtend_seconds),
             row(
@@ -2263,6 +2286,11 @@ def render(report: dict) -> str:
                 f"**ratio mlxtend / ours** (target >= {ASSOCIATIONS_RATIO})",
                 fmt_x,
                 pick("associations", "ratio"),
+            ),
+            row(
+                "ratio with encoding on both sides",
+                fmt_x,
+                pick("associations", "ratio_with_encoding"),
             ),
             row("rules: ours / mlxtend", rule_counts),
             row("largest difference (support, confidence, lift)", rule_diffs),

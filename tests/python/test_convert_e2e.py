@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import Warehouse, build, build_fixture
+from helpers import Warehouse, assert_association_rules_by_hand, build, build_fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -225,3 +225,12 @@ def test_olist_reviews_reach_the_review_mart(olist_build):
     assert published.loc["82ae9965844ce9626693cd386f5b0065", "review_id"] == (
         "8f0e8de3ba1b0f4b038276cff9fc6dbd:82ae9965844ce9626693cd386f5b0065"
     )
+
+
+# --- all layouts ---
+
+
+@pytest.mark.parametrize("layout", ["online_retail", "shopify_build", "olist_build"])
+def test_associations_equal_the_rules_counted_by_hand(layout, request):
+    warehouse, _ = request.getfixturevalue(layout)
+    assert_association_rules_by_hand(warehouse)

@@ -14,7 +14,13 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
-from helpers import Warehouse, build, generate, run_dbt
+from helpers import (
+    Warehouse,
+    assert_association_rules_by_hand,
+    build,
+    generate,
+    run_dbt,
+)
 
 from crm_analytics.contract import PROJECT_DIR, load_contract
 
@@ -286,6 +292,11 @@ def test_bad_input_stops_with_a_clear_message(
     result = run_dbt(["build", *extra], raw, tmp_path / "w.duckdb", tmp_path)
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-3000:]
+
+
+def test_associations_equal_the_rules_counted_by_hand(demo_warehouse: Warehouse):
+    rules = assert_association_rules_by_hand(demo_warehouse)
+    assert set(rules["association_level"]) == {"product", "category"}
 
 
 def test_planted_bundles_lead_the_associations_by_lift(demo_warehouse: Warehouse):
