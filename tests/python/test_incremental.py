@@ -23,6 +23,7 @@ INCREMENTAL_MODELS = (
     "int_order_refunds",
     "int_orders_enriched",
     "int_order_items_enriched",
+    "int_order_baskets",
     "int_customer_order_history",
     "int_customer_months",
 )
@@ -279,7 +280,8 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     full rebuild), as_of_date set back and
     then unset, NPS responses and tickets that changed (built by
     customer), a product whose cost changed (int_order_documents rebuilt
-    in full, saying why), and changed RFM and churn settings
+    in full, saying why), a product in a new category (int_order_baskets
+    rebuilt in full, saying why), and changed RFM and churn settings
     (int_customer_order_history and int_customer_months rebuilt in full,
     saying why)."""
     raw = tmp_path / "raw"
@@ -289,7 +291,7 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
             shutil.copy(path, raw / path.name)
     select = [
         "--select", "+fct_order_items", "+fct_orders", "+fct_customer_months",
-        f"+{PER_CUSTOMER_BASE}",
+        f"+{PER_CUSTOMER_BASE}", "+int_order_baskets",
         "--exclude-resource-type", "test", "unit_test",
     ]  # fmt: skip
     database = tmp_path / "incremental.duckdb"
@@ -406,7 +408,22 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     assert (
         "int_order_documents: the products' costs changed; rebuilding it in full" in log
     )
+    # the keys of the baskets' items did not change: rebuilt by customer
+    assert built_incrementally(work, "int_order_baskets")
+    assert "int_order_baskets: " not in log
     equals_a_full_refresh("costs")
+
+    # a product moves to a new category: every category key after it moves
+    fields = products[2].split(",")
+    fields[2] = '"aaa_first_category"'
+    products[2] = ",".join(fields)
+    (raw / "products.csv").write_text("".join(products))
+    log = dbt(["build", *select], raw, database, work)
+    assert (
+        "int_order_baskets: the catalogue's products or categories changed; "
+        "rebuilding it in full" in log
+    )
+    equals_a_full_refresh("category")
 
     weekly = ["--vars", "{rfm_time_unit: week, rfm_period_grain: week}"]
     log = dbt(["build", *select, *weekly], raw, database, work)
