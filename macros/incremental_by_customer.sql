@@ -260,17 +260,21 @@
 {%- endmacro %}
 
 
-{#- pre_hook of a model that publishes or aggregates a model incremental
-    by customer (`model`, a model name: fct_orders publishes
-    int_orders_enriched, int_customer_order_history aggregates it). Creates
-    the temp table `<this model>__changed`: the customers of the model's
-    rows built after this one's latest built_at, and the customers this
-    one holds that the model no longer has. Sound when this one's rows of a
-    customer depend only on the model's rows of that customer, and its
-    built_at is never earlier than the built_at of the rows it read (a
-    copy of theirs, or its own run's). -#}
-{% macro published_changed_customers(model) %}
+{#- pre_hook of a model that publishes or aggregates models incremental
+    by customer (`models`, a model name or a list of them: fct_orders
+    publishes int_orders_enriched, int_customer_order_history aggregates
+    it). Creates the temp table `<this model>__changed`: the customers of
+    each model's rows built after this one's latest built_at, and the
+    customers this one holds that a model no longer has. Sound when this
+    one's rows of a customer depend only on those models' rows of that
+    customer (and on inputs it rebuilds in full for, rebuild_in_full_when),
+    and its built_at is never earlier than the built_at of the rows it read
+    (a copy of theirs, or its own run's). -#}
+{% macro published_changed_customers(models) %}
+    {%- set models = [models] if models is string else models %}
     create or replace temp table {{ this.identifier }}__changed as
+    {% for model in models -%}
+    {{ 'union' if not loop.first }}
     select customer_id
     from {{ ref(model) }}
     where built_at > (select max(built_at) from {{ this }})
@@ -280,6 +284,20 @@
         except
         select customer_id from {{ ref(model) }}
     )
+    {% endfor %}
+{% endmacro %}
+
+
+{#- A check of rebuild_in_full_when: `digest` (a scalar subquery, the md5
+    of inputs that every customer's rows share) differs from the one the
+    stored rows were built with (the model's column `column`, the same in
+    every row). `why` names the inputs in the log. -#}
+{% macro digest_changed(digest, column, why) %}
+    {{ return({
+        'query': 'select ' ~ digest ~ ' is distinct from (select any_value('
+            ~ column ~ ') from ' ~ this ~ ')',
+        'why': why,
+    }) }}
 {% endmacro %}
 
 

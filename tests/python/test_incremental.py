@@ -33,6 +33,8 @@ PER_CUSTOMER_BASE = "int_customer_order_summary"
 """Rebuilt in full from int_customer_order_history (one row per customer)."""
 ORDER_MARTS = ("fct_orders", "fct_order_items", "fct_customer_months")
 """Marts that publish three of ORDER_CHAIN, incremental by customer too."""
+PREFERENCE_MARTS = ("fct_customer_category_spend", "dim_customer_preferences")
+"""Marts incremental by customer over the order marts and the catalogue."""
 
 
 def dbt(command: list[str], raw_dir: Path, db_path: Path, work_dir: Path) -> str:
@@ -49,7 +51,7 @@ def compiled(work_dir: Path, model: str) -> str:
 
 def built_incrementally(work_dir: Path, model: str) -> bool:
     """Whether the model's last compiled SQL is its incremental form."""
-    by_customer = (*ORDER_CHAIN, *ORDER_MARTS)
+    by_customer = (*ORDER_CHAIN, *ORDER_MARTS, *PREFERENCE_MARTS)
     scoped_by = f"{model}__changed" if model in by_customer else "changed_keys"
     return scoped_by in compiled(work_dir, model)
 
@@ -134,7 +136,7 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
     database = tmp_path / "incremental.duckdb"
     work = tmp_path / "incremental"
     dbt(["build"], raw, database, work)
-    for model in (*INCREMENTAL_MODELS, *ORDER_MARTS):
+    for model in (*INCREMENTAL_MODELS, *ORDER_MARTS, *PREFERENCE_MARTS):
         assert not built_incrementally(work, model), model
 
     base_fits = table_digests(database, "intermediate")
@@ -157,7 +159,7 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
             log = dbt(["build", "--vars", "{model_refit_days: 0}"], raw, database, work)
             for model in SCHEDULED_MODELS:
                 assert f"{model}: fitted (the stored fit, as of" in log, model
-        for model in (*INCREMENTAL_MODELS, *ORDER_MARTS):
+        for model in (*INCREMENTAL_MODELS, *ORDER_MARTS, *PREFERENCE_MARTS):
             assert built_incrementally(work, model), model
 
     full = tmp_path / "full.duckdb"
@@ -270,20 +272,20 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     batched: Path, tmp_path: Path
 ) -> None:
     """The order models incremental by customer (int_order_documents, the
-    models after it, the per-customer base's history, the customer months
-    and the marts publishing them) equal a full refresh
-    after each change they must
-    follow: two shop accounts that now resolve to one customer (the
-    accounts file changed), an order whose later version names another
-    account, a transactions file that appears (with a refund of a customer
-    without sales) and then loses a customer (built by customer, without a
-    full rebuild), as_of_date set back and
-    then unset, NPS responses and tickets that changed (built by
-    customer), a product whose cost changed (int_order_documents rebuilt
-    in full, saying why), a product in a new category (int_order_baskets
-    rebuilt in full, saying why), and changed RFM and churn settings
-    (int_customer_order_history and int_customer_months rebuilt in full,
-    saying why)."""
+    models after it, the per-customer base's history, the customer months,
+    the marts publishing them and the preference marts) equal a full
+    refresh after each change they must follow: two shop accounts that now
+    resolve to one customer (the accounts file changed), an order whose
+    later version names another account, a transactions file that appears
+    (with a refund of a customer without sales) and then loses a customer
+    (built by customer, without a full rebuild), as_of_date set back and
+    then unset, NPS responses and tickets that changed (built by customer)
+    together with a product's brand (dim_customer_preferences rebuilt in
+    full, saying why), a product whose cost changed (int_order_documents
+    rebuilt in full, saying why), a product in a new category
+    (int_order_baskets and both preference marts rebuilt in full, saying
+    why), and changed RFM and churn settings (int_customer_order_history
+    and int_customer_months rebuilt in full, saying why)."""
     raw = tmp_path / "raw"
     raw.mkdir()
     for path in batched.iterdir():
@@ -291,7 +293,7 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
             shutil.copy(path, raw / path.name)
     select = [
         "--select", "+fct_order_items", "+fct_orders", "+fct_customer_months",
-        f"+{PER_CUSTOMER_BASE}", "+int_order_baskets",
+        f"+{PER_CUSTOMER_BASE}", "+int_order_baskets", "+dim_customer_preferences",
         "--exclude-resource-type", "test", "unit_test",
     ]  # fmt: skip
     database = tmp_path / "incremental.duckdb"
@@ -303,7 +305,7 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
         dbt(command, raw, full, tmp_path / step)
         for schema, models in (
             ("intermediate", (*ORDER_CHAIN, PER_CUSTOMER_BASE)),
-            ("marts", ORDER_MARTS),
+            ("marts", (*ORDER_MARTS, *PREFERENCE_MARTS)),
         ):
             incremental = table_digests(database, schema)
             refreshed = table_digests(full, schema)
@@ -354,7 +356,7 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
         "X3,,,-5.00,2025-06-04 10:00:00\n"
     )
     log = dbt(["build", *select], raw, database, work)
-    for model in (*ORDER_CHAIN, *ORDER_MARTS):
+    for model in (*ORDER_CHAIN, *ORDER_MARTS, *PREFERENCE_MARTS):
         assert built_incrementally(work, model), model
         assert f"{model}: " not in log, model  # not rebuilt in full
     after = owners()
@@ -393,13 +395,26 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     responses.to_csv(raw / "survey_responses.csv", index=False)
     tickets = (raw / "tickets.csv").read_text().splitlines(keepends=True)
     (raw / "tickets.csv").write_text("".join(tickets[:-1]))
+    # and a product's brand: no order changed, so only the preferences'
+    # digest can tell its buyers' brand priorities are stale
+    products = (raw / "products.csv").read_text().splitlines(keepends=True)
+    fields = products[3].split(",")
+    fields[4] = '"Brand of its own"'
+    products[3] = ",".join(fields)
+    (raw / "products.csv").write_text("".join(products))
     log = dbt(["build", *select], raw, database, work)
     for model in ("int_customer_months", "fct_customer_months"):
         assert built_incrementally(work, model), model
         assert f"{model}: " not in log, model
+    assert (
+        "dim_customer_preferences: the catalogue's categories or brands changed, "
+        "or discounts appeared or vanished; rebuilding it in full" in log
+    )
+    # the categories did not change: by customer
+    assert built_incrementally(work, "fct_customer_category_spend")
+    assert "fct_customer_category_spend: " not in log
     equals_a_full_refresh("satisfaction")
 
-    products = (raw / "products.csv").read_text().splitlines(keepends=True)
     fields = products[1].split(",")
     fields[-1] = '"1.23"\n'
     products[1] = ",".join(fields)
@@ -423,6 +438,11 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
         "int_order_baskets: the catalogue's products or categories changed; "
         "rebuilding it in full" in log
     )
+    assert (
+        "fct_customer_category_spend: the catalogue's categories changed; "
+        "rebuilding it in full" in log
+    )
+    assert "dim_customer_preferences: the catalogue's categories or brands" in log
     equals_a_full_refresh("category")
 
     weekly = ["--vars", "{rfm_time_unit: week, rfm_period_grain: week}"]

@@ -32,9 +32,8 @@
 {%- endset %}
 
 {{ rebuild_in_full_when([
-    {'query': 'select ' ~ item_keys_digest ~ ' is distinct from '
-        ~ '(select any_value(item_keys_digest) from ' ~ this ~ ')',
-     'why': 'the catalogue\'s products or categories changed'},
+    digest_changed(item_keys_digest, 'item_keys_digest',
+        'the catalogue\'s products or categories changed'),
 ], required_column='item_keys_digest') }}
 
 with

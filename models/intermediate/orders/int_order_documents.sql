@@ -36,9 +36,8 @@
 {%- set built_at -%}(select max(built_at) from {{ this }}){%- endset %}
 
 {{ rebuild_in_full_when([
-    {'query': 'select ' ~ product_costs_digest ~ ' is distinct from '
-        ~ '(select any_value(product_costs_digest) from ' ~ this ~ ')',
-     'why': 'the products\' costs changed'},
+    digest_changed(product_costs_digest, 'product_costs_digest',
+        'the products\' costs changed'),
     {'query': 'select (select min(triaged_at) from '
         ~ ref('int_orders_validated') ~ ') > ' ~ built_at
         ~ ' or (select min(triaged_at) from '

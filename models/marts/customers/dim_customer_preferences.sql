@@ -2,20 +2,73 @@
     as_of_date: what they buy (categories, brands with weights and a ranked
     priority list), how price sensitive they are and where they shop. Price
     sensitivity needs evidence: when the data holds no discount at all (no
-    line or order discount anywhere: the columns are optional) it is
-    'unknown', never 'low'. -#}
+    completed line or order with one: the columns are optional) it is
+    'unknown', never 'low'.
+
+    Incremental by customer: a run rebuilds the customers whose rows
+    fct_order_items, fct_orders or fct_customer_category_spend rebuilt since
+    this mart's latest built_at, after deleting theirs. What every customer
+    shares (the catalogue's categories and brands, and whether the data
+    holds any discount: shared_inputs_digest) rebuilds it in full when it
+    changes. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=by_customer_pre_hooks(
+        "published_changed_customers(["
+        ~ "'fct_order_items', 'fct_orders', 'fct_customer_category_spend'])"
+    )
+) }}
+
+{%- set has_discounts -%}
+    (
+        exists (
+            select 1 from {{ ref('fct_order_items') }}
+            where is_completed and is_discounted
+        )
+        or exists (
+            select 1 from {{ ref('fct_orders') }}
+            where is_completed and order_discount_amount > 0
+        )
+    )
+{%- endset %}
+
+{%- set shared_inputs_digest -%}
+    (
+        select md5(
+            coalesce(
+                string_agg(
+                    to_json(struct_pack(product_id, category, brand)), ','
+                    order by product_id
+                ),
+                ''
+            )
+            || cast({{ has_discounts }} as varchar)
+        )
+        from {{ ref('dim_products') }}
+    )
+{%- endset %}
+
+{{ rebuild_in_full_when([
+    digest_changed(shared_inputs_digest, 'shared_inputs_digest',
+        'the catalogue\'s categories or brands changed, or discounts '
+        ~ 'appeared or vanished'),
+], required_column='shared_inputs_digest') }}
+
 with
 
 category_spend as (
 
     select * from {{ ref('fct_customer_category_spend') }}
+    where {{ of_changed_customers() }}
 
 ),
 
 order_items as (
 
     select * from {{ ref('fct_order_items') }}
-    where is_completed
+    where is_completed and {{ of_changed_customers() }}
 
 ),
 
@@ -28,7 +81,7 @@ products as (
 orders as (
 
     select * from {{ ref('fct_orders') }}
-    where is_completed
+    where is_completed and {{ of_changed_customers() }}
 
 ),
 
@@ -91,18 +144,6 @@ brand_preferences as (
 
 ),
 
-discount_evidence as (
-
-    select
-        coalesce(bool_or(order_items.is_discounted), false)
-        or coalesce(bool_or(orders.order_discount_amount > 0), false)
-            as has_discounts
-    from order_items
-    inner join orders
-        on order_items.order_id = orders.order_id
-
-),
-
 price_sensitivity as (
 
     {#- a line is bought on discount when it or its order carries one -#}
@@ -123,8 +164,7 @@ price_sensitivity as (
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
-    cross join discount_evidence
-    where discount_evidence.has_discounts
+    where {{ has_discounts }}
     group by 1
 
 ),
@@ -190,7 +230,9 @@ final as (
         round(price_sensitivity.pct_discount_of_spend, 4)
             as pct_discount_of_spend,
         round(channel_preferences.pct_orders_preferred_channel, 4)
-            as pct_orders_preferred_channel
+            as pct_orders_preferred_channel,
+        {{ shared_inputs_digest }} as shared_inputs_digest,
+        {{ run_timestamp() }} as built_at
     from buyers
     left join category_preferences
         on buyers.customer_id = category_preferences.customer_id
