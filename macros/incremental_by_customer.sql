@@ -263,28 +263,107 @@
 {#- pre_hook of a model that publishes or aggregates models incremental
     by customer (`models`, a model name or a list of them: fct_orders
     publishes int_orders_enriched, int_customer_order_history aggregates
-    it). Creates the temp table `<this model>__changed`: the customers of
-    each model's rows built after this one's latest built_at, and the
-    customers this one holds that a model no longer has. Sound when this
-    one's rows of a customer depend only on those models' rows of that
-    customer (and on inputs it rebuilds in full for, rebuild_in_full_when),
-    and its built_at is never earlier than the built_at of the rows it read
-    (a copy of theirs, or its own run's). -#}
+    it). Creates the temp table `<this model>__changed` of the customers
+    changed_customers_of finds. Sound when this one's rows of a customer
+    depend only on those models' rows of that customer (and on inputs it
+    rebuilds in full for, rebuild_in_full_when), and its built_at is never
+    earlier than the built_at of the rows it read (a copy of theirs, or its
+    own run's). -#}
 {% macro published_changed_customers(models) %}
-    {%- set models = [models] if models is string else models %}
     create or replace temp table {{ this.identifier }}__changed as
+    {{ changed_customers_of(models) }}
+{% endmacro %}
+
+
+{#- A select of the customers of each of `models` (a model name or a list
+    of them, each incremental by customer) whose rows were built after this
+    model's latest built_at, and of the customers this model holds that
+    none of them has any more. Not "that one of them no longer has": a
+    customer never in one of them (a buyer without a refund) would be
+    rebuilt in every run. A customer gone from one model but not from all
+    is found by the first rule, as long as the models rebuild a customer
+    together: the order models all rebuild the customers whose documents
+    int_order_documents rebuilt (or that a moved as_of_date crossed), so
+    the others hold rows of that customer built since. -#}
+{% macro changed_customers_of(models) %}
+    {%- set models = [models] if models is string else models %}
     {% for model in models -%}
-    {{ 'union' if not loop.first }}
     select customer_id
     from {{ ref(model) }}
     where built_at > (select max(built_at) from {{ this }})
     union
+    {% endfor -%}
     (
         select customer_id from {{ this }}
+        {% for model in models -%}
         except
         select customer_id from {{ ref(model) }}
+        {% endfor %}
     )
-    {% endfor %}
+{% endmacro %}
+
+
+{#- pre_hook of int_customer_product_purchases on an incremental run.
+    Creates the temp table int_customer_product_purchases__changed, one row
+    per customer whose rows may differ from the stored ones: the customers
+    of the order lines, orders or refunds rebuilt since the model's latest
+    built_at, or gone from them (changed_customers_of; those models rebuild
+    a customer whose lines, orders or refunds changed, and those whose
+    documents a moved as_of_date crosses); and, when as_of_date moved, the
+    customers with a line or a credit note dated between a split's start
+    before and now (the holdout start, as_of_date - var
+    recommendation_holdout_days, and the validation start, twice that
+    before as_of_date). -#}
+{% macro product_purchases_changed_customers() %}
+    {%- set holdout_days = var('recommendation_holdout_days') %}
+    create or replace temp table {{ this.identifier }}__changed as
+    with
+
+    {{ latest_build_ctes() }}
+
+    split_moves as (
+
+        select
+            dates.after_date - {{ holdout_days }} as after_holdout,
+            dates.until_date - {{ holdout_days }} as until_holdout,
+            dates.after_date - 2 * {{ holdout_days }} as after_validation,
+            dates.until_date - 2 * {{ holdout_days }} as until_validation
+        from dates
+
+    )
+
+    {{ changed_customers_of([
+        'int_order_items_enriched', 'int_orders_enriched', 'int_order_refunds'
+    ]) }}
+    union
+    select order_items.customer_id
+    from {{ ref('int_order_items_enriched') }} as order_items
+    cross join split_moves
+    where
+        (
+            order_items.order_date > split_moves.after_holdout
+            and order_items.order_date <= split_moves.until_holdout
+        )
+        or (
+            order_items.order_date > split_moves.after_validation
+            and order_items.order_date <= split_moves.until_validation
+        )
+    union
+    select refunds.customer_id
+    from {{ ref('int_order_refunds') }} as refunds
+    cross join split_moves
+    where
+        refunds.refund_source = 'credit_note'
+        and (
+            (
+                refunds.refund_date > split_moves.after_holdout
+                and refunds.refund_date <= split_moves.until_holdout
+            )
+            or (
+                refunds.refund_date > split_moves.after_validation
+                and refunds.refund_date <= split_moves.until_validation
+            )
+        )
 {% endmacro %}
 
 

@@ -4,6 +4,7 @@ full refresh on the same files."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,7 @@ INCREMENTAL_MODELS = (
     "int_order_baskets",
     "int_customer_order_history",
     "int_customer_months",
+    "int_customer_product_purchases",
 )
 ORDER_CHAIN = INCREMENTAL_MODELS[4:]
 """Incremental by customer; the others by row."""
@@ -278,14 +280,17 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     resolve to one customer (the accounts file changed), an order whose
     later version names another account, a transactions file that appears
     (with a refund of a customer without sales) and then loses a customer
-    (built by customer, without a full rebuild), as_of_date set back and
-    then unset, NPS responses and tickets that changed (built by customer)
+    (built by customer, without a full rebuild), as_of_date set back,
+    moved by a day on which nothing is dated (the recommendations'
+    purchases rebuilt for the lines its splits cross) and then unset, NPS
+    responses and tickets that changed (built by customer)
     together with a product's brand (dim_customer_preferences rebuilt in
     full, saying why), a product whose cost changed (int_order_documents
     rebuilt in full, saying why), a product in a new category
     (int_order_baskets and both preference marts rebuilt in full, saying
-    why), and changed RFM and churn settings (int_customer_order_history
-    and int_customer_months rebuilt in full, saying why)."""
+    why), and changed RFM, churn and holdout settings
+    (int_customer_order_history, int_customer_months and
+    int_customer_product_purchases rebuilt in full, saying why)."""
     raw = tmp_path / "raw"
     raw.mkdir()
     for path in batched.iterdir():
@@ -294,6 +299,7 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     select = [
         "--select", "+fct_order_items", "+fct_orders", "+fct_customer_months",
         f"+{PER_CUSTOMER_BASE}", "+int_order_baskets", "+dim_customer_preferences",
+        "+int_customer_product_purchases",
         "--exclude-resource-type", "test", "unit_test",
     ]  # fmt: skip
     database = tmp_path / "incremental.duckdb"
@@ -380,6 +386,38 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     dbt(["build", *select, *earlier], raw, database, work)
     assert built_incrementally(work, "int_orders_enriched")
     equals_a_full_refresh("earlier", *earlier)
+
+    # as_of_date moves by one day on which nothing is dated: no order model
+    # rebuilds anyone, but the recommendations' splits (var
+    # recommendation_holdout_days, 90 by default) move across the lines
+    # dated a split's length before it
+    with duckdb.connect(str(database), read_only=True) as connection:
+        (day,) = connection.execute(
+            "select min(items.order_date + 90) "
+            "from intermediate.int_order_items_enriched as items "
+            "where items.order_date + 90 < date '2025-06-01' "
+            "and not exists (select 1 from intermediate.int_order_documents as d "
+            "where cast(d.ordered_at as date) in (items.order_date + 90, "
+            "items.order_date + 89) "
+            "or cast(d.recorded_refunded_at as date) "
+            "in (items.order_date + 90, items.order_date + 89))"
+        ).fetchone()
+    assert day is not None
+    for as_of in (day - dt.timedelta(days=1), day):
+        on_day = ["--vars", f"{{as_of_date: '{as_of}'}}"]
+        dbt(["build", *select, *on_day], raw, database, work)
+    assert built_incrementally(work, "int_customer_product_purchases")
+    with duckdb.connect(str(database), read_only=True) as connection:
+        (split_only,) = connection.execute(
+            "select count(*) from ("
+            "select customer_id, max(built_at) as built_at "
+            "from intermediate.int_customer_product_purchases group by 1) as p "
+            "inner join (select customer_id, max(built_at) as built_at "
+            "from intermediate.int_order_items_enriched group by 1) as i "
+            "using (customer_id) where p.built_at > i.built_at"
+        ).fetchone()
+    assert split_only > 0  # customers rebuilt for the split move alone
+    equals_a_full_refresh("split", *on_day)
     dbt(["build", *select], raw, database, work)
     equals_a_full_refresh("unset")
 
@@ -454,7 +492,11 @@ def test_order_chain_follows_identity_account_transactions_cost_and_date_changes
     assert "int_order_documents: " not in log
     equals_a_full_refresh("weekly", *weekly)
 
-    churn = ["--vars", "{churn_inactivity_days: 60}"]
+    churn = ["--vars", "{churn_inactivity_days: 60, recommendation_holdout_days: 20}"]
     log = dbt(["build", *select, *churn], raw, database, work)
     assert "int_customer_months: churn_inactivity_days changed; rebuilding" in log
+    assert (
+        "int_customer_product_purchases: recommendation_holdout_days changed; "
+        "rebuilding" in log
+    )
     equals_a_full_refresh("churn", *churn)

@@ -7,26 +7,47 @@
     (net_revenue <= 0). The test split starts at as_of_date - var
     recommendation_holdout_days (the holdout start); the validation split
     the same number of days earlier: lines on or before a split's start
-    train on it, later ones judge it. -#}
+    train on it, later ones judge it.
+
+    Incremental by customer: a run rebuilds the rows of the customers that
+    product_purchases_changed_customers finds, after deleting theirs; a
+    changed recommendation_holdout_days rebuilds it in full. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=by_customer_pre_hooks('product_purchases_changed_customers')
+) }}
+
+{{ rebuild_in_full_when([{
+    'query': "select count(*) > 0 from " ~ this
+        ~ " where built_holdout_days <> "
+        ~ var('recommendation_holdout_days'),
+    'why': 'recommendation_holdout_days changed',
+}], required_column='built_holdout_days') }}
+
 with
 
 order_items as (
 
     select * from {{ ref('int_order_items_enriched') }}
-    where customer_id is not null and product_id is not null
+    where
+        customer_id is not null and product_id is not null
+        and {{ of_changed_customers() }}
 
 ),
 
 orders as (
 
     select * from {{ ref('int_orders_enriched') }}
+    where {{ of_changed_customers() }}
 
 ),
 
 refunds as (
 
     select * from {{ ref('int_order_refunds') }}
-    where refund_source = 'credit_note'
+    where refund_source = 'credit_note' and {{ of_changed_customers() }}
 
 ),
 
@@ -40,6 +61,7 @@ order_lines as (
 split as (
 
     select
+        as_of_date,
         cast(as_of_date - {{ var('recommendation_holdout_days') }} as date)
             as holdout_start_date,
         cast(
@@ -116,7 +138,7 @@ dated_lines as (
 
 ),
 
-final as (
+counts as (
 
     select
         customer_id,
@@ -135,6 +157,26 @@ final as (
             as count_returned_lines_before_holdout
     from dated_lines
     group by 1, 2
+
+),
+
+final as (
+
+    select
+        counts.customer_id,
+        counts.product_id,
+        counts.count_lines,
+        counts.count_lines_before_validation,
+        counts.count_lines_before_holdout,
+        counts.count_lines_in_holdout,
+        counts.count_returned_lines,
+        counts.count_returned_lines_before_validation,
+        counts.count_returned_lines_before_holdout,
+        {{ var('recommendation_holdout_days') }} as built_holdout_days,
+        split.as_of_date as built_as_of_date,
+        {{ run_timestamp() }} as built_at
+    from counts
+    cross join split
 
 )
 
