@@ -560,10 +560,14 @@ def test_every_model_has_one_published_fitted_row(ml_warehouse: Warehouse):
 
 def test_association_counts_match_the_orders_and_the_rules(ml_warehouse: Warehouse):
     published = metrics(ml_warehouse, "associations")
-    # counted from fct_order_items and fct_product_associations in pandas
+    # counted in pandas from fct_order_items, dim_products and
+    # fct_product_associations: baskets are the completed orders with a line
+    # of a product of the catalogue, sized by its distinct products
     items = ml_warehouse.query(
         "select order_id, product_id from marts.fct_order_items where is_completed"
     )
+    catalogue = ml_warehouse.query("select product_id from marts.dim_products")
+    items = items[items["product_id"].isin(catalogue["product_id"])]
     sizes = items.groupby("order_id")["product_id"].nunique()
     rules = ml_warehouse.query(
         "select association_level from marts.fct_product_associations"
@@ -602,5 +606,7 @@ def test_associations_without_a_rule_say_why(ml_warehouse: Warehouse, tmp_path):
     )["note"].iloc[0]
     baskets = int(published["baskets"])
     multi = int(published["multi_product_baskets"])
-    assert note.startswith(f"no rule: {multi} of {baskets} completed orders")
+    assert note.startswith(
+        f"no rule: {multi} of {baskets} baskets (completed orders with a product"
+    )
     assert "support 1.01" in note

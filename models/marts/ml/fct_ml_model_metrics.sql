@@ -96,20 +96,10 @@ associations as (
 
 ),
 
-completed_items as (
+baskets as (
 
-    select * from {{ ref('fct_order_items') }}
-    where is_completed
-
-),
-
-basket_sizes as (
-
-    select
-        order_id,
-        count(distinct product_id) as count_products
-    from completed_items
-    group by 1
+    {#- the baskets the rules count (their support's denominator) -#}
+    select * from {{ ref('int_order_baskets') }}
 
 ),
 
@@ -130,9 +120,9 @@ basket_totals as (
 
     select
         cast(count(*) as double) as baskets,
-        cast(count(*) filter (where count_products >= 2) as double)
+        cast(count(*) filter (where len(product_keys) >= 2) as double)
             as multi_product_baskets
-    from basket_sizes
+    from baskets
 
 ),
 
@@ -295,7 +285,8 @@ all_metrics as (
                 then
                     'no rule: ' || cast(multi_product_baskets as bigint)
                     || ' of ' || cast(baskets as bigint)
-                    || ' completed orders hold two or more products, and '
+                    || ' baskets (completed orders with a product of the '
+                    || 'catalogue) hold two or more of its products, and '
                     || 'no pair reaches support '
                     || {{ var('association_min_support') }}
                     || ' and confidence '
