@@ -720,6 +720,20 @@ def load_results(target: Path) -> tuple[dict, dict]:
     return run_results, manifest
 
 
+def node_label(unique_id: str) -> str:
+    """A node's name from its unique_id: ``model.pkg.name`` and
+    ``test.pkg.name.hash`` both give ``name``."""
+    parts = unique_id.split(".")
+    return parts[2] if len(parts) > 2 else unique_id
+
+
+def failure_reason(message: str | None) -> str:
+    """The last clause of a dbt error message (``... : No space left on
+    device``), which names the cause without the paths before it."""
+    last = (message or "").strip().splitlines()[-1:] or [""]
+    return last[0].rsplit(": ", 1)[-1].strip()
+
+
 def node_times(run_results: dict) -> dict[str, float]:
     return {
         r["unique_id"].split(".")[-1]: r["execution_time"]
@@ -2745,15 +2759,20 @@ def render_stress(report: dict) -> list[str]:
         ]
     build = stress["build"]
     rows = stress["raw_rows"]
+    not_passed = stress.get("not_passed", [])
+    skipped = sum(n["status"] == "skipped" for n in not_passed)
+    failed = [n for n in not_passed if n["status"] != "skipped"]
     outcome = (
         "passed"
         if build["returncode"] == 0
         else f"**failed** (rc {build['returncode']}): "
         + (
             ", ".join(
-                f"`{n['node'].split('.')[-1]}` {n['status']}"
-                for n in stress.get("not_passed", [])[:5]
+                f"`{node_label(n['node'])}` {n['status']}"
+                + (f" ({why})" if (why := failure_reason(n.get("message"))) else "")
+                for n in failed
             )
+            + (f"; {skipped} nodes skipped after them" if skipped else "")
             or f"dbt stopped before any node, see `{build.get('log', 'its log')}`"
         )
     )
