@@ -2,7 +2,9 @@
     (purchase_test and current, the ones purchase propensity reads): one
     row per snapshot x customer x category the customer bought before the
     cutoff or in the horizon after it. Purchase propensity's "most likely
-    category" learns from the first and is judged on the second. -#}
+    category" learns from the first and is judged on the second. The counts
+    are BIGINT, not the HUGEINT of a sum: Python models read this table, and
+    DuckDB hands HUGEINT values to pandas one at a time. -#}
 with
 
 order_items as (
@@ -34,9 +36,7 @@ category_days as (
         order_items.customer_id,
         products.category,
         order_items.order_date,
-        count(*) as count_lines,
-        sum(order_items.line_amount_after_discount)
-            as line_amount_after_discount
+        count(*) as count_lines
     from order_items
     inner join products
         on order_items.product_id = products.product_id
@@ -50,24 +50,18 @@ final as (
         snapshots.snapshot_name,
         category_days.customer_id,
         category_days.category,
-        coalesce(
+        cast(coalesce(
             sum(category_days.count_lines) filter (
                 where category_days.order_date <= snapshots.cutoff_date
             ),
             0
-        ) as count_lines_before_cutoff,
-        coalesce(
-            sum(category_days.line_amount_after_discount) filter (
-                where category_days.order_date <= snapshots.cutoff_date
-            ),
-            0
-        ) as line_amount_before_cutoff,
-        coalesce(
+        ) as bigint) as count_lines_before_cutoff,
+        cast(coalesce(
             sum(category_days.count_lines) filter (
                 where category_days.order_date > snapshots.cutoff_date
             ),
             0
-        ) as count_lines_in_horizon
+        ) as bigint) as count_lines_in_horizon
     from snapshots
     inner join category_days
         on

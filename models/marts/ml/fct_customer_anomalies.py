@@ -2,6 +2,7 @@
 population's 99th percentiles and return rate. Logic:
 crm_analytics.ml.anomalies."""
 
+from crm_analytics.frames import as_arrow, read_frame
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.anomalies import detect_anomalies
 from crm_analytics.settings import setting_value
@@ -11,8 +12,8 @@ from crm_analytics.settings import setting_value
 def model(dbt, session):
     dbt.config(materialized="table")
     features = dbt.ref("int_customer_features_current")
-    return detect_anomalies(
-        features.df(),
+    anomalies = detect_anomalies(
+        read_frame(features),
         factor=setting_value(
             "anomaly_magnitude_factor", dbt.config.meta_get("anomaly_magnitude_factor")
         ),
@@ -20,3 +21,4 @@ def model(dbt, session):
             "anomaly_return_p", dbt.config.meta_get("anomaly_return_p")
         ),
     )
+    return as_arrow(anomalies)

@@ -4,6 +4,7 @@ int_churn_evaluation published, fitted on the latest labelled snapshot).
 Empty, with one warning in the build log, when no model was fitted. Logic:
 crm_analytics.ml.propensity."""
 
+from crm_analytics.frames import as_arrow, read_frame
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.propensity import score_churn, stored_scoring_model, warn_in_build
 
@@ -12,12 +13,12 @@ from crm_analytics.ml.propensity import score_churn, stored_scoring_model, warn_
 def model(dbt, session):
     dbt.config(materialized="table")
     churn_model, reason = stored_scoring_model(
-        dbt.ref("int_propensity_models").df(), "churn"
+        read_frame(dbt.ref("int_propensity_models")), "churn"
     )
     if churn_model is None:
         warn_in_build(
             f"fct_customer_churn_scores is empty: the churn model was not "
             f"fitted ({reason})"
         )
-    current = dbt.ref("int_customer_features_current").filter("is_active").df()
-    return score_churn(churn_model, current)
+    current = read_frame(dbt.ref("int_customer_features_current").filter("is_active"))
+    return as_arrow(score_churn(churn_model, current))

@@ -3,6 +3,7 @@
 published purchase model and Gamma-Gamma of int_clv_parameters; empty when
 they were not fitted. Logic: crm_analytics.ml.clv."""
 
+from crm_analytics.frames import as_arrow, read_frame
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.clv import score_clv
 from crm_analytics.settings import setting_value
@@ -11,11 +12,11 @@ from crm_analytics.settings import setting_value
 @one_thread
 def model(dbt, session):
     dbt.config(materialized="table")
-    rfm = (
-        dbt.ref("int_customer_order_summary").filter("count_completed_orders > 0").df()
+    rfm = read_frame(
+        dbt.ref("int_customer_order_summary").filter("count_completed_orders > 0")
     )
-    parameters = dbt.ref("int_clv_parameters").df()
-    return score_clv(
+    parameters = read_frame(dbt.ref("int_clv_parameters"))
+    predictions = score_clv(
         rfm,
         parameters,
         horizon_months=setting_value(
@@ -26,3 +27,4 @@ def model(dbt, session):
             dbt.config.meta_get("clv_monthly_discount_rate"),
         ),
     )
+    return as_arrow(predictions)

@@ -5,6 +5,7 @@ published, fitted on the latest labelled snapshot), and the most likely
 category. Empty, with one warning in the build log, when no model was
 fitted. Logic: crm_analytics.ml.propensity."""
 
+from crm_analytics.frames import as_arrow, read_frame
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.propensity import (
     score_purchase,
@@ -17,17 +18,20 @@ from crm_analytics.ml.propensity import (
 def model(dbt, session):
     dbt.config(materialized="table")
     purchase_model, reason = stored_scoring_model(
-        dbt.ref("int_propensity_models").df(), "purchase_propensity"
+        read_frame(dbt.ref("int_propensity_models")), "purchase_propensity"
     )
     if purchase_model is None:
         warn_in_build(
             "fct_customer_purchase_propensity is empty: the purchase_propensity "
             f"model was not fitted ({reason})"
         )
-    return score_purchase(
+    scores = score_purchase(
         purchase_model,
-        dbt.ref("int_customer_features_current").df(),
-        dbt.ref("int_customer_category_snapshots")
-        .filter("snapshot_name = 'current'")
-        .df(),
+        read_frame(dbt.ref("int_customer_features_current")),
+        read_frame(
+            dbt.ref("int_customer_category_snapshots").filter(
+                "snapshot_name = 'current'"
+            )
+        ),
     )
+    return as_arrow(scores)

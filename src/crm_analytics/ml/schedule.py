@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from crm_analytics.frames import read_frame
+
 SCHEDULED_MODELS: tuple[str, ...] = (
     "int_clv_parameters",
     "int_segment_model",
@@ -143,9 +145,11 @@ def on_schedule(
     every model_name of its table, 'fitted' = 0 rows included, so each run
     replaces all the rows) and ``on_schema_change: append_new_columns``.
     As a table it would fit on every run."""
-    context = context.df().iloc[0].to_dict()
+    context = read_frame(context).iloc[0].to_dict()
     stored = (
-        session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
+        read_frame(session.sql(f"select * from {dbt.this}"))
+        if dbt.is_incremental
+        else None
     )
     name = dbt.this.identifier if hasattr(dbt.this, "identifier") else str(dbt.this)
     reason = refit_reason(stored, context)

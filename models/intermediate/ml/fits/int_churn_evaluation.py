@@ -4,6 +4,7 @@ with the lowest log loss is published. One row per candidate x metric, kept
 and reused until the refit schedule says otherwise
 (crm_analytics.ml.schedule). Logic: crm_analytics.ml.propensity."""
 
+from crm_analytics.frames import read_frame
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.propensity import churn_label, evaluate_candidates
 from crm_analytics.ml.schedule import on_schedule
@@ -17,8 +18,12 @@ def model(dbt, session):
 
     def fit():
         snapshots = dbt.ref("int_customer_feature_snapshots")
-        train = snapshots.filter("snapshot_name = 'churn_train' and is_active").df()
-        test = snapshots.filter("snapshot_name = 'churn_test' and is_active").df()
+        train = read_frame(
+            snapshots.filter("snapshot_name = 'churn_train' and is_active")
+        )
+        test = read_frame(
+            snapshots.filter("snapshot_name = 'churn_test' and is_active")
+        )
         return evaluate_candidates(
             train,
             test,

@@ -6,6 +6,7 @@ parameter or statistic, with the run that fitted it: kept and reused until
 the refit schedule says otherwise (crm_analytics.ml.schedule). Logic:
 crm_analytics.ml.clv."""
 
+from crm_analytics.frames import read_frame
 from crm_analytics.ml import one_thread, warn_in_build
 from crm_analytics.ml.clv import fit_clv_parameters, not_fitted_warning
 from crm_analytics.ml.schedule import on_schedule
@@ -16,12 +17,10 @@ def model(dbt, session):
     dbt.config(materialized="incremental")  # the rest: dbt_project.yml
 
     def fit():
-        rfm = (
-            dbt.ref("int_customer_order_summary")
-            .filter("count_completed_orders > 0")
-            .df()
+        rfm = read_frame(
+            dbt.ref("int_customer_order_summary").filter("count_completed_orders > 0")
         )
-        return fit_clv_parameters(rfm, dbt.ref("int_clv_holdout").df())
+        return fit_clv_parameters(rfm, read_frame(dbt.ref("int_clv_holdout")))
 
     parameters = on_schedule(dbt, session, dbt.ref("int_model_fit_context"), fit)
     warning = not_fitted_warning(parameters)

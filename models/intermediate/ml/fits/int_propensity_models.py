@@ -8,6 +8,7 @@ Logic: crm_analytics.ml.propensity."""
 
 import pandas as pd
 
+from crm_analytics.frames import read_frame
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.propensity import (
     churn_label,
@@ -25,8 +26,10 @@ def model(dbt, session):
     dbt.config(materialized="incremental")  # the rest: dbt_project.yml
     seed = setting_value("random_seed", dbt.config.meta_get("random_seed"))
     evaluations = {
-        "churn": dbt.ref("int_churn_evaluation").df(),
-        "purchase_propensity": dbt.ref("int_purchase_propensity_evaluation").df(),
+        "churn": read_frame(dbt.ref("int_churn_evaluation")),
+        "purchase_propensity": read_frame(
+            dbt.ref("int_purchase_propensity_evaluation")
+        ),
     }
     snapshots = dbt.ref("int_customer_feature_snapshots")
     training = {
@@ -41,7 +44,7 @@ def model(dbt, session):
                 fit_scoring_model(
                     name,
                     evaluations[name],
-                    snapshots.filter(training[name][1]).df(),
+                    read_frame(snapshots.filter(training[name][1])),
                     labels[name],
                     seed,
                     training[name][0],

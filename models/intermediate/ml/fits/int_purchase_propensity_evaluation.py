@@ -7,6 +7,7 @@ crm_analytics.ml.propensity."""
 
 import pandas as pd
 
+from crm_analytics.frames import read_frame
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.propensity import (
     category_rows,
@@ -26,15 +27,14 @@ def model(dbt, session):
 
     def fit():
         snapshots = dbt.ref("int_customer_feature_snapshots")
-        train = snapshots.filter("snapshot_name = 'purchase_train'").df()
+        train = read_frame(snapshots.filter("snapshot_name = 'purchase_train'"))
         test_rows = snapshots.filter("snapshot_name = 'purchase_test'")
-        test = test_rows.df()
+        test = read_frame(test_rows)
         # the test customers' category rows, filtered in DuckDB before transfer
-        categories = (
+        categories = read_frame(
             dbt.ref("int_customer_category_snapshots")
             .filter("snapshot_name = 'purchase_test'")
             .join(test_rows.select("customer_id"), "customer_id", how="semi")
-            .df()
         )
         evaluation = evaluate_candidates(
             train, test, purchase_label, seed, "purchase_train", "purchase_test"

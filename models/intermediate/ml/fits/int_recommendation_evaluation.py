@@ -8,6 +8,7 @@ int_customer_product_purchases. Kept and reused until the refit schedule
 says otherwise (crm_analytics.ml.schedule). Logic:
 crm_analytics.ml.recommend."""
 
+from crm_analytics.frames import read_frame
 from crm_analytics.ml import one_thread
 from crm_analytics.ml.recommend import evaluate_candidates
 from crm_analytics.ml.schedule import on_schedule
@@ -29,15 +30,13 @@ def model(dbt, session):
     )
 
     def fit():
-        counts = (
-            dbt.ref("int_customer_product_purchases")
-            .project(
+        counts = read_frame(
+            dbt.ref("int_customer_product_purchases").project(
                 "customer_id, product_id, count_lines_before_validation, "
                 "count_lines_before_holdout, count_lines_in_holdout, "
                 "count_returned_lines_before_validation, "
                 "count_returned_lines_before_holdout"
             )
-            .df()
         )
         return evaluate_candidates(
             counts,

@@ -4,6 +4,7 @@ cannot be fitted the build prints one warning with the reason. Kept and
 reused until the refit schedule says otherwise (crm_analytics.ml.schedule).
 Logic: crm_analytics.ml.segments."""
 
+from crm_analytics.frames import read_frame
 from crm_analytics.ml import one_thread, warn_in_build
 from crm_analytics.ml.schedule import on_schedule
 from crm_analytics.ml.segments import fit_segments, not_fitted_reason
@@ -21,7 +22,7 @@ def model(dbt, session):
     def fit():
         features = dbt.ref("int_customer_features_current")
         return fit_segments(
-            features.df(), seed=seed, min_purchase_days=min_purchase_days
+            read_frame(features), seed=seed, min_purchase_days=min_purchase_days
         ).assign(model_name="segmentation")
 
     fitted = on_schedule(dbt, session, dbt.ref("int_model_fit_context"), fit)
