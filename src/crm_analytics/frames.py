@@ -2,15 +2,16 @@
 for text.
 
 With pandas 3, text columns are Arrow-backed strings. DuckDB 1.5's
-``relation.df()`` builds them through Python string objects, and its scan of
-a returned frame reads them back one by one; both are slow. Arrow moves
-them as buffers. Measured at 1M customers, one thread (docs/performance.md):
+``relation.df()``, and its scan of a frame a model returns, are slow on
+them; through Arrow they move as buffers. Measured on a one-day build
+file at 1M customers, one DuckDB thread, nothing else running:
 
 - ``int_customer_records_standardised``, 1.5M rows, 22 columns: ``df()``
-  11.1 s, :func:`read_frame` 1.7 s;
-- ``int_customer_product_purchases``, 12M rows, 12 columns: 14.9 s, 7.5 s;
-- writing ``fct_customer_recommendations``, 7.1M rows: the frame 12.8 s,
-  :func:`as_arrow` of it 4.9 s.
+  8.3 s, :func:`read_frame` 1.0 s;
+- ``int_customer_product_purchases``, 12.1M rows, 12 columns: 14.2 s,
+  4.5 s;
+- writing ``fct_customer_recommendations``, 7.1M rows: the frame 15.9 s,
+  :func:`as_arrow` of it 6.4 s.
 
 :func:`read_frame` gives the same frame as ``df()``, column for column and
 dtype for dtype (tests/python/test_frames.py compares them on every column

@@ -182,6 +182,28 @@ def test_daily_batches_built_incrementally_equal_a_full_refresh(
         if table in INCREMENTAL_MODELS
     }
 
+    # The raw-row test checks the rows of the latest run: a batch row gone
+    # from the triage and an old row triaged twice by it are two failures.
+    faulty = tmp_path / "faulty.duckdb"
+    shutil.copy(database, faulty)
+    lines = "intermediate.int_order_lines_validated"
+    with duckdb.connect(str(faulty)) as connection:
+        connection.execute(
+            f"delete from {lines} where source_row_number = "
+            "(select max(_row_number) from raw.order_lines)"
+        )
+        connection.execute(
+            f"insert into {lines} select * replace ("
+            f"(select max(triaged_at) from {lines}) as triaged_at) "
+            f"from {lines} where source_row_number = 1"
+        )
+    result = run_dbt(
+        ["test", "--select", "assert_raw_rows__all_accounted_for"],
+        raw, faulty, tmp_path / "faulty",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "Got 2 results" in result.stdout, result.stdout[-3000:]
+
     # A loaded file that changed reloads its table, and the next run refits
     # (a run on the same day with the same files keeps the fits); so does a
     # changed setting.

@@ -2,13 +2,16 @@
     kept; events of an account that is not a valid shop account are
     quarantined as unknown_customer. Incremental: a run re-triages the events
     with rows in a new load batch and those whose customer's validity
-    changed (see incremental_scope). -#}
+    changed (see incremental_scope). `triaged_at` says which run triaged
+    each row; a table built before it had the column is rebuilt in full. -#}
 {{ config(
     materialized='incremental',
     unique_key='source_row_number',
     incremental_strategy='delete+insert',
     on_schema_change='fail'
 ) }}
+
+{{ rebuild_in_full_when([], required_column='triaged_at') }}
 
 with
 
@@ -57,4 +60,7 @@ triaged as (
 
 )
 
-select * from triaged
+select
+    *,
+    {{ run_timestamp() }} as triaged_at
+from triaged

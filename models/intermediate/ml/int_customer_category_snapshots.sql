@@ -3,8 +3,9 @@
     row per snapshot x customer x category the customer bought before the
     cutoff or in the horizon after it. Purchase propensity's "most likely
     category" learns from the first and is judged on the second. The counts
-    are BIGINT, not the HUGEINT of a sum: Python models read this table, and
-    DuckDB hands HUGEINT values to pandas one at a time. -#}
+    are BIGINT, not the HUGEINT of a sum: purchase propensity reads this
+    table into pandas, and at 1M customers its 3.8M current rows took 4.5 s
+    to read per HUGEINT column. -#}
 with
 
 order_items as (
