@@ -40,9 +40,15 @@ def _connection() -> duckdb.DuckDBPyConnection:
     return _local.connection
 
 
-def _is_text(table: pa.Table, name: str) -> bool:
-    # A column of nothing but nulls comes from df() as object: left to it.
+def _through_arrow(table: pa.Table, name: str) -> bool:
+    """Whether column ``name`` goes to pandas through Arrow: text (but a
+    column of nothing but nulls comes from df() as object, so it is left
+    to it), and timestamps with a time zone, which Arrow carries in the
+    zone of the connection that ran the relation (the build's is UTC; the
+    in-memory connection's would be the machine's)."""
     column = table.column(name)
+    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+        return True
     return (
         any(is_text(column.type) for is_text in _TEXT_TYPES)
         and column.null_count < table.num_rows
@@ -50,11 +56,11 @@ def _is_text(table: pa.Table, name: str) -> bool:
 
 
 def read_frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
-    """``relation.df()``, the same frame, with its text columns read through
-    Arrow. The relation runs once."""
+    """``relation.df()``, the same frame, with its text columns (and zoned
+    timestamps) read through Arrow. The relation runs once."""
     table = relation.to_arrow_table()
-    text = {name for name in table.column_names if _is_text(table, name)}
-    others = [name for name in table.column_names if name not in text]
+    arrow = {name for name in table.column_names if _through_arrow(table, name)}
+    others = [name for name in table.column_names if name not in arrow]
     converted = (
         _connection().from_arrow(table.select(others)).df()
         if others
@@ -62,7 +68,7 @@ def read_frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     )
     return pd.DataFrame(
         {
-            name: table.column(name).to_pandas() if name in text else converted[name]
+            name: table.column(name).to_pandas() if name in arrow else converted[name]
             for name in table.column_names
         }
     )

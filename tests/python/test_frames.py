@@ -52,6 +52,19 @@ def test_read_frame_of_text_only_is_df(connection):
     assert frame["x"].tolist()[0] == "a" and pd.isna(frame["x"].tolist()[1])
 
 
+def test_read_frame_keeps_the_zone_of_the_relations_connection(connection):
+    # The build's connection runs in UTC whatever the machine's zone; a zone
+    # no test machine has makes the two differ here.
+    connection.execute("set TimeZone = 'Asia/Kathmandu'")
+    relation = connection.sql(
+        "select timestamptz '2025-03-30 01:30:00+00' as stamp, 'a' as text "
+        "union all select null, null"
+    )
+    frame = read_frame(relation)
+    pd.testing.assert_frame_equal(frame, relation.df())
+    assert str(frame["stamp"].dtype) == "datetime64[us, Asia/Kathmandu]"
+
+
 def _column_types(connection, table: str) -> list[tuple[str, str]]:
     return connection.sql(
         "select column_name, data_type from information_schema.columns "
